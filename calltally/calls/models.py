@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import models
+
+from calltally.directory.models import CostCenter, Extension, Person
+from calltally.sites.models import Site
+from calltally.spool.models import SpoolSegment
+
+from .choices import Direction, DiscardReason, Disposition
+
+
+class Call(models.Model):
+    """One call as CallTally accounts for it, derived from one raw record.
+
+    A call is never edited by hand: it is made by the Miner from the spool, and
+    recalculation or reprocessing makes it again the same way. ``segment`` and
+    ``raw_offset`` point back at the raw record, and are unique, so a record
+    cannot become two calls. ``start`` is stored in UTC; show it in the site's
+    time zone. ``extension_number`` keeps the number as the PBX gave it even if
+    the extension is later deleted.
+    """
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="calls")
+    segment = models.ForeignKey(SpoolSegment, on_delete=models.PROTECT, related_name="+")
+    raw_offset = models.BigIntegerField()
+    start = models.DateTimeField()
+    direction = models.CharField(max_length=8, choices=Direction.choices)
+    disposition = models.CharField(max_length=10, choices=Disposition.choices)
+    answered = models.BooleanField()
+    ring_seconds = models.IntegerField(default=0)
+    talk_seconds = models.IntegerField(default=0)
+    extension_number = models.CharField(max_length=32)
+    extension = models.ForeignKey(Extension, null=True, on_delete=models.SET_NULL, related_name="calls")
+    person = models.ForeignKey(Person, null=True, on_delete=models.SET_NULL, related_name="calls")
+    cost_center = models.ForeignKey(CostCenter, null=True, on_delete=models.SET_NULL, related_name="calls")
+    billing_enabled = models.BooleanField(default=True)
+    remote_number = models.CharField(max_length=64, blank=True, help_text="The other party: caller or called.")
+    dialled_number = models.CharField(max_length=64, blank=True, help_text="Digits as the PBX recorded them.")
+    calling_number = models.CharField(max_length=64, blank=True)
+    called_number = models.CharField(max_length=64, blank=True)
+    original_called = models.CharField(max_length=64, blank=True)
+    final_called = models.CharField(max_length=64, blank=True)
+    redirecting = models.CharField(max_length=64, blank=True)
+    orig_device = models.CharField(max_length=128, blank=True)
+    dest_device = models.CharField(max_length=128, blank=True)
+    account_code = models.CharField(max_length=64, blank=True, help_text="As the PBX recorded it, never altered.")
+    pbx_call_id = models.CharField(max_length=128, blank=True)
+    cost = models.DecimalField(max_digits=14, decimal_places=4, default=Decimal("0"))
+    currency = models.CharField(max_length=3)
+
+    class Meta:
+        ordering = ["-start"]
+        constraints = [
+            models.UniqueConstraint(fields=["segment", "raw_offset"], name="call_unique_raw_record"),
+        ]
+        indexes = [
+            models.Index(fields=["site", "start"], name="call_site_start"),
+            models.Index(fields=["start"], name="call_start"),
+            models.Index(fields=["person", "start"], name="call_person_start"),
+            models.Index(fields=["cost_center", "start"], name="call_cost_center_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.direction} {self.extension_number}↔{self.remote_number} at {self.start:%Y-%m-%d %H:%M}"
+
+    @property
+    def local_start(self):
+        return self.start.astimezone(self.site.zone)
+
+
+class DiscardedCall(models.Model):
+    """A raw record that did not become a call, with the reason and its text.
+
+    Nothing is lost: the raw text is here for the administrator and the exact
+    bytes stay in the spool. Reprocessing (after adding the missing extension,
+    say) turns it into a call and removes this row.
+    """
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="discarded_calls")
+    segment = models.ForeignKey(SpoolSegment, on_delete=models.CASCADE, related_name="+")
+    raw_offset = models.BigIntegerField()
+    reason = models.CharField(max_length=32, choices=DiscardReason.choices)
+    detail = models.CharField(max_length=500, blank=True)
+    raw_text = models.TextField()
+    received = models.DateTimeField(null=True)
+    start = models.DateTimeField(null=True)
+    extension_number = models.CharField(max_length=32, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["segment", "raw_offset"], name="discarded_unique_raw_record"),
+        ]
+        indexes = [models.Index(fields=["site", "reason"], name="discarded_site_reason")]
+
+    def __str__(self) -> str:
+        return f"{self.get_reason_display()} at {self.segment}@{self.raw_offset}"

@@ -1,0 +1,81 @@
+"""The ``calltally`` console command: Django's management commands, on a
+database that is always created and migrated before use."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import sys
+
+# Commands that must run before (or instead of) migrations.
+NO_AUTO_MIGRATE = {"migrate", "makemigrations", "sqlmigrate", "showmigrations", "help", "version",
+                   "--help", "-h", "--version", "drivers", "check"}
+
+OUR_COMMANDS = """\
+Usage: calltally COMMAND [options]    (calltally COMMAND --help for its options)
+
+Running
+  up                 start every service (web, miner) in one process tree
+  miner              run the Miner alone (mines the spool continuously)
+  web                run the web server alone
+
+Sites and directory
+  site               add, list and change sites
+  extension          add and list extensions
+  drivers            list the PBX drivers
+
+Calls
+  import             spool CDR files for a site and mine them
+  calls              export calls as CSV or JSON
+  discarded          list discarded calls
+  reprocess          make discarded calls again (after adding extensions)
+  bench              measure ingest throughput
+
+Administration
+  createsuperuser, changepassword, migrate …   (calltally help --all lists every command)
+"""
+
+
+def ensure_migrated() -> None:
+    """Create or upgrade the database; a file lock keeps two first starts apart."""
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    if not executor.migration_plan(executor.loader.graph.leaf_nodes()):
+        return
+    with open(settings.DATA_DIR / ".migrate.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        executor = MigrationExecutor(connection)
+        if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+            call_command("migrate", interactive=False, verbosity=0)
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "calltally.settings")
+    if not argv or argv in (["help"], ["-h"], ["--help"]):
+        print(OUR_COMMANDS, end="")
+        return
+    if argv[:2] == ["help", "--all"]:
+        argv = ["help"]
+    if argv[0] in {"--version", "version"}:
+        from calltally import __version__
+
+        print(__version__)
+        return
+
+    import django
+
+    django.setup()
+    if argv[0] not in NO_AUTO_MIGRATE:
+        ensure_migrated()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["calltally", *argv])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,138 @@
+"""`calltally bench ingest`: how fast raw records become calls.
+
+The benchmark runs in a child process on a throwaway data dir (SQLite), so it
+neither touches the user's data nor measures the parent's memory.
+"""
+
+from __future__ import annotations
+
+import importlib
+import itertools
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from calltally.drivers import DriverOptions, get_driver_class, names
+
+EXTENSIONS = range(1000, 1200)
+
+
+class Command(BaseCommand):
+    help = "Benchmarks. `bench ingest`: synthetic CDRs imported end to end into a throwaway data dir."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="what", required=True, metavar="ingest")
+        ingest = sub.add_parser("ingest", help="records per second from file to calls")
+        ingest.add_argument("--driver", default="asterisk_csv", help="default asterisk_csv")
+        ingest.add_argument("--calls", type=int, default=200_000, help="records to generate (default 200000)")
+        ingest.add_argument("--batch", type=int, default=None, help="Miner batch size")
+        ingest.add_argument("--json", action="store_true")
+        ingest.add_argument("--in-child", action="store_true", help="(internal) run the measurement here")
+
+    def handle(self, *args, **options):
+        driver = options["driver"]
+        if driver not in names():
+            raise CommandError(f"unknown driver {driver!r}; choose one of {', '.join(names())}")
+        if options["calls"] < 1:
+            raise CommandError("--calls must be at least 1")
+        if options["in_child"]:
+            print(json.dumps(measure(driver, options["calls"], options["batch"])))
+            return
+        with tempfile.TemporaryDirectory(prefix="calltally-bench-") as folder:
+            env = {k: v for k, v in os.environ.items() if not k.startswith("CALLTALLY_")}
+            env["CALLTALLY_DATA_DIR"] = folder
+            argv = [sys.executable, "-m", "calltally.cli", "bench", "ingest", "--in-child", "--driver", driver,
+                    "--calls", str(options["calls"])]
+            if options["batch"]:
+                argv += ["--batch", str(options["batch"])]
+            child = subprocess.run(argv, env=env, capture_output=True, text=True)
+            if child.returncode != 0:
+                raise CommandError(f"the benchmark failed:\n{child.stderr.strip()}")
+            result = json.loads(child.stdout.strip().splitlines()[-1])
+        if options["json"]:
+            self.stdout.write(json.dumps(result, indent=2))
+            return
+        for line in render(result):
+            self.stdout.write(line)
+
+
+def render(r: dict) -> list[str]:
+    return [
+        f"driver            {r['driver']}",
+        f"records           {r['records']:,}",
+        f"bare parse        {r['parse_seconds']:8.2f} s  {r['parse_rate']:>10,.0f} records/s",
+        f"end to end        {r['total_seconds']:8.2f} s  {r['total_rate']:>10,.0f} records/s"
+        f"   (spool {r['spool_seconds']:.2f} s, mine {r['mine_seconds']:.2f} s)",
+        f"calls stored      {r['calls']:,}   discarded {r['discarded']:,}   internal skipped {r['skipped_internal']:,}",
+        f"peak memory       {r['peak_mib']:8.0f} MiB",
+        f"database          {r['database']}, batch {r['batch']}",
+    ]
+
+
+def measure(driver_name: str, count: int, batch: int | None) -> dict:
+    from django.conf import settings
+
+    from calltally.directory.models import CostCenter, Extension, Person
+    from calltally.miner.pipeline import SiteMiner
+    from calltally.sites.models import Site
+    from calltally.spool.services import spool_file
+
+    synth = importlib.import_module(f"calltally.drivers.{driver_name}.synth")
+    options = dict(getattr(synth, "SYNTH_OPTIONS", {}))
+    path = Path(settings.DATA_DIR) / f"bench-{driver_name}.cdr"
+    with open(path, "wb") as handle:
+        for raw in synth.synthesize(count, seed=1, extensions=EXTENSIONS):
+            handle.write(raw + b"\n")
+
+    site = Site.objects.create(
+        code="BENCH", name="Benchmark", country="IT", area_code="02", timezone="Europe/Rome", currency="EUR",
+        driver=driver_name, driver_options=options, access_codes=["0"], internal_digits_min=4,
+        internal_digits_max=4,
+    )
+    centers = CostCenter.objects.bulk_create([CostCenter(code=f"CC{i}", name=f"Department {i}") for i in range(10)])
+    people = Person.objects.bulk_create([
+        Person(username=f"user{n}", first_name="User", last_name=str(n), site=site, cost_center=centers[n % 10])
+        for n in EXTENSIONS
+    ])
+    Extension.objects.bulk_create([
+        Extension(site=site, number=str(n), person=person) for n, person in zip(EXTENSIONS, people, strict=True)
+    ])
+
+    # Bare parse: the driver alone over the same lines, in the Miner's batch size.
+    driver = get_driver_class(driver_name)(DriverOptions(timezone=site.zone, options=options))
+    step = batch or settings.MINER_BATCH_SIZE
+    started = time.perf_counter()
+    with open(path, "rb") as handle:
+        while lines := [line.rstrip(b"\n") for line in itertools.islice(handle, step)]:
+            driver.parse_many(lines)
+    parse_seconds = time.perf_counter() - started
+
+    started = time.perf_counter()
+    spooled = spool_file(site, path)
+    spool_seconds = time.perf_counter() - started
+    summary = SiteMiner(site).mine(batch_size=batch)
+    total_seconds = time.perf_counter() - started
+    records = spooled.records
+    return {
+        "driver": driver_name,
+        "records": records,
+        "parse_seconds": parse_seconds,
+        "parse_rate": records / parse_seconds if parse_seconds else 0,
+        "spool_seconds": spool_seconds,
+        "mine_seconds": total_seconds - spool_seconds,
+        "total_seconds": total_seconds,
+        "total_rate": records / total_seconds if total_seconds else 0,
+        "calls": summary.total_calls,
+        "discarded": summary.total_discarded,
+        "skipped_internal": summary.skipped_internal,
+        "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "database": settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1],
+        "batch": batch or settings.MINER_BATCH_SIZE,
+    }

@@ -1,0 +1,416 @@
+"""The Miner: raw records from the spool → calls, discarded calls and counts.
+
+One code path serves every way calls are made — the running Miner, ``calltally
+import``, reprocessing of discarded calls — so a call is always made the same
+way. Work is done in batches: the driver reads a batch, every record is
+classified in memory against a cached copy of the site's extensions, and the
+calls, the discarded calls and the new checkpoint are written in one
+transaction with one multi-row statement per table. There is no SQL per call.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F
+
+from calltally.calls.choices import DiscardReason
+from calltally.calls.models import Call, DiscardedCall
+from calltally.directory.models import Extension
+from calltally.drivers.base import INBOUND, INTERNAL, OUTBOUND, CdrRecord, Reject, Skip, decode
+from calltally.sites.models import Site
+from calltally.spool.models import SpoolSegment
+from calltally.spool.storage import Spool, SpoolRecord, default_spool, parse_instant
+
+log = logging.getLogger("calltally.miner")
+UTC = dt.UTC
+ZERO = Decimal("0")
+
+# Columns written for each call, in order; kept next to the row builder below.
+CALL_COLUMNS = (
+    "site_id", "segment_id", "raw_offset", "start", "direction", "disposition", "answered",
+    "ring_seconds", "talk_seconds", "extension_number", "extension_id", "person_id", "cost_center_id",
+    "billing_enabled", "remote_number", "dialled_number", "calling_number", "called_number",
+    "original_called", "final_called", "redirecting", "orig_device", "dest_device", "account_code",
+    "pbx_call_id", "cost", "currency",
+)
+DISCARD_COLUMNS = (
+    "site_id", "segment_id", "raw_offset", "reason", "detail", "raw_text", "received", "start",
+    "extension_number", "created",
+)
+
+
+@dataclass
+class MineSummary:
+    """What a mining run did; printed by ``calltally import`` and the Miner's log."""
+
+    records: int = 0
+    calls: Counter = field(default_factory=Counter)  # by direction
+    discarded: Counter = field(default_factory=Counter)  # by reason label
+    skipped_internal: int = 0
+    skipped_other: int = 0
+    reprocessed: int = 0
+    auto_acquired: int = 0
+    seconds: float = 0.0
+
+    def add(self, other: MineSummary) -> None:
+        self.records += other.records
+        self.calls.update(other.calls)
+        self.discarded.update(other.discarded)
+        self.skipped_internal += other.skipped_internal
+        self.skipped_other += other.skipped_other
+        self.reprocessed += other.reprocessed
+        self.auto_acquired += other.auto_acquired
+
+    @property
+    def total_calls(self) -> int:
+        return sum(self.calls.values())
+
+    @property
+    def total_discarded(self) -> int:
+        return sum(self.discarded.values())
+
+    def as_dict(self) -> dict:
+        return {
+            "records": self.records,
+            "calls": self.total_calls,
+            "calls_by_direction": {d: self.calls.get(d, 0) for d in (INBOUND, OUTBOUND, INTERNAL)},
+            "discarded": self.total_discarded,
+            "discarded_by_reason": dict(sorted(self.discarded.items())),
+            "skipped_internal": self.skipped_internal,
+            "skipped_not_calls": self.skipped_other,
+            "auto_acquired_extensions": self.auto_acquired,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+class ConcurrentMining(Exception):
+    """Another process committed this batch first; ours is rolled back."""
+
+
+def plan_matcher(site: Site) -> Callable[[str], bool]:
+    """The site's internal extension plan as a fast predicate on a number."""
+    if site.internal_pattern:
+        return re.compile(site.internal_pattern).fullmatch  # type: ignore[return-value]
+    low, high = site.internal_digits_min, site.internal_digits_max
+
+    def by_length(number: str) -> bool:
+        return low <= len(number) <= high and number.isdigit()
+
+    return by_length
+
+
+class SiteMiner:
+    """Turns one site's raw records into rows. Holds the site's extensions in
+    memory for the duration of a run."""
+
+    def __init__(self, site: Site, spool: Spool | None = None):
+        self.site = site
+        self.spool = spool or default_spool()
+        self.in_plan = plan_matcher(site)
+        self.access_codes = sorted(site.access_codes or [], key=len, reverse=True)
+        self.load_extensions()
+        vendor = connection.vendor
+        if vendor == "sqlite":
+            self.adapt_instant = _sqlite_instant
+        else:
+            self.adapt_instant = _identity
+        self.call_sql = _insert_sql(Call._meta.db_table, CALL_COLUMNS)
+        self.discard_sql = _insert_sql(DiscardedCall._meta.db_table, DISCARD_COLUMNS)
+
+    def load_extensions(self) -> None:
+        rows = Extension.objects.filter(site=self.site).values_list(
+            "number", "pk", "person_id", "cost_center_id", "person__cost_center_id", "billing_enabled"
+        )
+        # number -> (extension id, person id, cost center id, billing enabled)
+        self.extensions = {
+            number: (pk, person_id, own_cc or person_cc, billing)
+            for number, pk, person_id, own_cc, person_cc, billing in rows
+        }
+
+    def is_extension(self, number: str) -> bool:
+        return bool(number) and (number in self.extensions or self.in_plan(number))
+
+    # --- classification --------------------------------------------------
+    def classify(self, rec: CdrRecord) -> tuple[str, str, str] | str:
+        """(direction, extension number, remote number), or the reason it cannot be told."""
+        calling = rec.calling
+        target = rec.final_called or rec.called or rec.original_called
+        hint = rec.direction_hint
+        if hint is None:
+            calling_is_ext = self.is_extension(calling)
+            target_is_ext = self.is_extension(target)
+            if calling_is_ext and target_is_ext:
+                hint = INTERNAL
+            elif calling_is_ext:
+                hint = OUTBOUND
+            elif target_is_ext:
+                hint = INBOUND
+            else:
+                return (
+                    f"neither the calling number {calling!r} nor the called number {target!r} "
+                    f"is an extension of site {self.site.code} ({self.site.extension_plan})"
+                )
+        if hint == OUTBOUND:
+            extension = calling
+            # A call forwarded out of the PBX is charged to the extension that forwarded it.
+            if not self.is_extension(calling) and self.is_extension(rec.redirecting):
+                extension = rec.redirecting
+            return OUTBOUND, extension, self.strip_access_code(rec.called or target)
+        if hint == INBOUND:
+            return INBOUND, target, calling
+        return INTERNAL, calling, target
+
+    def strip_access_code(self, number: str) -> str:
+        for code in self.access_codes:
+            if number.startswith(code) and len(number) - len(code) > self.site.internal_digits_max:
+                return number[len(code):]
+        return number
+
+    # --- a batch ------------------------------------------------------------
+    def process(
+        self, segment_id: int, records: list[SpoolRecord], outcomes: list
+    ) -> tuple[list[tuple], list[tuple], dict, MineSummary]:
+        """Rows for the calls and discarded calls of a batch, the segment's counters, a summary."""
+        site = self.site
+        summary = MineSummary()
+        counts = {"records": 0, "calls": 0, "discarded": 0, "skipped_internal": 0, "skipped_other": 0}
+        classified: list[tuple[SpoolRecord, CdrRecord, str, str, str]] = []
+        discards: list[tuple[SpoolRecord, str, str, dt.datetime | None, str]] = []
+        unknown: set[str] = set()
+        unrecognised = DiscardReason.UNRECOGNISED.value
+        for record, outcome in zip(records, outcomes, strict=True):
+            counts["records"] += 1
+            if type(outcome) is CdrRecord:
+                verdict = self.classify(outcome)
+                if type(verdict) is str:
+                    discards.append((record, unrecognised, verdict, outcome.start, ""))
+                    continue
+                direction, extension, remote = verdict
+                if direction == INTERNAL and not site.import_internal:
+                    counts["skipped_internal"] += 1
+                    continue
+                if extension not in self.extensions:
+                    unknown.add(extension)
+                classified.append((record, outcome, direction, extension, remote))
+            elif type(outcome) is Skip:
+                counts["skipped_other"] += 1
+            elif type(outcome) is Reject:
+                discards.append((record, unrecognised, outcome.detail, None, ""))
+            else:  # a driver returned something outside its contract
+                discards.append((record, unrecognised, f"driver returned {type(outcome).__name__}", None, ""))
+
+        if unknown and site.auto_acquire:
+            summary.auto_acquired += self.acquire(sorted(n for n in unknown if n))
+
+        call_rows: list[tuple] = []
+        adapt = self.adapt_instant
+        extensions = self.extensions
+        not_configured = DiscardReason.EXTENSION_NOT_CONFIGURED.value
+        site_id, currency = site.pk, site.currency
+        by_direction = summary.calls
+        for record, rec, direction, extension, remote in classified:
+            known = extensions.get(extension)
+            if known is None:
+                discards.append(
+                    (record, not_configured, f"extension {extension!r} is not configured on site {site.code}",
+                     rec.start, extension)
+                )
+                continue
+            ext_id, person_id, cc_id, billing = known
+            by_direction[direction] += 1
+            call_rows.append((
+                site_id, segment_id, record.offset, adapt(rec.start), direction, rec.disposition, rec.answered,
+                rec.ring_seconds, rec.talk_seconds, extension[:32], ext_id, person_id, cc_id, billing,
+                remote[:64], rec.called[:64], rec.calling[:64], rec.called[:64], rec.original_called[:64],
+                rec.final_called[:64], rec.redirecting[:64], rec.orig_device[:128], rec.dest_device[:128],
+                rec.account_code[:64], rec.pbx_call_id[:128], ZERO, currency,
+            ))
+        now = adapt(dt.datetime.now(UTC))
+        discard_rows = []
+        labels = dict(DiscardReason.choices)
+        for record, reason, detail, start, extension in discards:
+            summary.discarded[labels[reason]] += 1
+            discard_rows.append((
+                site_id, segment_id, record.offset, reason, detail[:500], _raw_text(record.raw),
+                adapt(parse_instant(record.received)) if record.received else None,
+                adapt(start) if start else None, extension[:32], now,
+            ))
+        counts["calls"] = len(call_rows)
+        counts["discarded"] = len(discard_rows)
+        summary.records += counts["records"]
+        summary.skipped_internal += counts["skipped_internal"]
+        summary.skipped_other += counts["skipped_other"]
+        return call_rows, discard_rows, counts, summary
+
+    def acquire(self, numbers: list[str]) -> int:
+        """Create the unknown extensions (unassigned) of a site with automatic acquisition."""
+        valid = [n for n in numbers if len(n) <= 32]
+        if not valid:
+            return 0
+        Extension.objects.bulk_create(
+            [Extension(site=self.site, number=n, auto_acquired=True) for n in valid], ignore_conflicts=True
+        )
+        for number, pk, billing in Extension.objects.filter(site=self.site, number__in=valid).values_list(
+            "number", "pk", "billing_enabled"
+        ):
+            self.extensions.setdefault(number, (pk, None, None, billing))
+        for number in valid:
+            log.info("site %s: extension %s acquired automatically", self.site.code, number)
+        return len(valid)
+
+    def write(self, call_rows: list[tuple], discard_rows: list[tuple]) -> None:
+        with connection.cursor() as cursor:
+            if call_rows:
+                cursor.executemany(self.call_sql, call_rows)
+            if discard_rows:
+                cursor.executemany(self.discard_sql, discard_rows)
+
+    # --- mining new records ------------------------------------------------------
+    def segment(self, day: dt.date) -> SpoolSegment:
+        segment, _ = SpoolSegment.objects.get_or_create(site=self.site, day=day)
+        return segment
+
+    def mine(self, batch_size: int | None = None, max_batches: int | None = None) -> MineSummary:
+        """Mine every record appended since the checkpoints; returns what was done."""
+        batch_size = batch_size or settings.MINER_BATCH_SIZE
+        summary = MineSummary()
+        started = time.perf_counter()
+        batches = 0
+        for day in self.spool.days(self.site.code):
+            size = self.spool.size(self.site.code, day)
+            segment = self.segment(day)
+            if segment.mined_offset >= size:
+                continue
+            driver = self.site.make_driver()
+            driver.set_state(segment.driver_state)
+            offset = segment.mined_offset
+            while True:
+                records, end = self.spool.read(self.site.code, day, offset, batch_size)
+                if not records:
+                    break
+                outcomes = driver.parse_many([r.raw for r in records])
+                call_rows, discard_rows, counts, batch = self.process(segment.pk, records, outcomes)
+                try:
+                    with transaction.atomic():
+                        claimed = SpoolSegment.objects.filter(pk=segment.pk, mined_offset=offset).update(
+                            mined_offset=end,
+                            driver_state=driver.get_state(),
+                            **{name: F(name) + value for name, value in counts.items()},
+                        )
+                        if not claimed:
+                            raise ConcurrentMining
+                        self.write(call_rows, discard_rows)
+                except ConcurrentMining:
+                    # Another process (the Miner service, another import) committed these
+                    # records first; they are its to report, and it goes on with the site.
+                    log.info("site %s: %s is being mined by another process", self.site.code, segment)
+                    break
+                summary.add(batch)
+                offset = end
+                batches += 1
+                if max_batches is not None and batches >= max_batches:
+                    summary.seconds = time.perf_counter() - started
+                    return summary
+        summary.seconds = time.perf_counter() - started
+        return summary
+
+    # --- reprocessing discarded calls ----------------------------------------
+    def reprocess(self, batch_size: int | None = None) -> MineSummary:
+        """Make the site's discarded calls again (after adding extensions, say).
+
+        Each segment that holds discarded calls is read again from its start, so
+        the driver sees its header lines exactly as the first time; only the
+        discarded records go on through the pipeline. Those that now make calls
+        become calls; the others are discarded again with their current reason.
+        """
+        batch_size = batch_size or settings.MINER_BATCH_SIZE
+        summary = MineSummary()
+        started = time.perf_counter()
+        segment_ids = (
+            DiscardedCall.objects.filter(site=self.site).values_list("segment_id", flat=True).distinct()
+        )
+        for segment in SpoolSegment.objects.filter(pk__in=list(segment_ids)).order_by("day"):
+            wanted = set(DiscardedCall.objects.filter(segment=segment).values_list("raw_offset", flat=True))
+            driver = self.site.make_driver()
+            offset = 0
+            while wanted and offset < segment.mined_offset:
+                records, end = self.spool.read(self.site.code, segment.day, offset, batch_size)
+                if not records:
+                    break
+                # Parse everything so the driver's state follows the file, keep only the discarded ones.
+                outcomes = driver.parse_many([r.raw for r in records])
+                chosen = [(r, o) for r, o in zip(records, outcomes, strict=True) if r.offset in wanted]
+                offset = end
+                if not chosen:
+                    continue
+                call_rows, discard_rows, counts, batch = self.process(
+                    segment.pk, [r for r, _ in chosen], [o for _, o in chosen]
+                )
+                offsets = [r.offset for r, _ in chosen]
+                with transaction.atomic():
+                    removed = 0
+                    for start in range(0, len(offsets), 500):
+                        removed += DiscardedCall.objects.filter(
+                            segment=segment, raw_offset__in=offsets[start:start + 500]
+                        ).delete()[0]
+                    self.write(call_rows, discard_rows)
+                    SpoolSegment.objects.filter(pk=segment.pk).update(
+                        calls=F("calls") + counts["calls"],
+                        discarded=F("discarded") - removed + counts["discarded"],
+                        skipped_internal=F("skipped_internal") + counts["skipped_internal"],
+                    )
+                wanted.difference_update(offsets)
+                batch.reprocessed = len(offsets)
+                summary.add(batch)
+        summary.seconds = time.perf_counter() - started
+        return summary
+
+
+def mine_sites(sites: Iterable[Site], spool: Spool | None = None, **kwargs) -> MineSummary:
+    total = MineSummary()
+    started = time.perf_counter()
+    for site in sites:
+        total.add(SiteMiner(site, spool).mine(**kwargs))
+    total.seconds = time.perf_counter() - started
+    return total
+
+
+def reprocess_sites(sites: Iterable[Site], spool: Spool | None = None) -> MineSummary:
+    total = MineSummary()
+    started = time.perf_counter()
+    for site in sites:
+        total.add(SiteMiner(site, spool).reprocess())
+    total.seconds = time.perf_counter() - started
+    return total
+
+
+def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
+    quote = connection.ops.quote_name
+    return "INSERT INTO {} ({}) VALUES ({})".format(
+        quote(table), ", ".join(quote(c) for c in columns), ", ".join(["%s"] * len(columns))
+    )
+
+
+def _sqlite_instant(value: dt.datetime) -> str:
+    # What Django's SQLite backend stores for an aware datetime: naive UTC text.
+    return str(value.astimezone(UTC).replace(tzinfo=None))
+
+
+def _identity(value):
+    return value
+
+
+def _raw_text(raw: bytes) -> str:
+    text = decode(raw)
+    # PostgreSQL text cannot hold NUL; show it the way editors do.
+    return text.replace("\x00", "\\x00")

@@ -1,0 +1,119 @@
+"""`calltally site add|list|set`."""
+
+from __future__ import annotations
+
+import re
+
+from django.core.management.base import BaseCommand, CommandError
+
+from calltally.cliutil import full_clean_or_error, get_site, key_values, print_json
+from calltally.sites.models import Site
+
+
+def digit_range(text: str) -> tuple[int, int]:
+    match = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", text or "")
+    if not match:
+        raise CommandError(f"--internal-digits {text!r} must be N or N-M, e.g. 4 or 3-5.")
+    low = int(match.group(1))
+    high = int(match.group(2) or low)
+    return low, high
+
+
+class Command(BaseCommand):
+    help = "Add, list and change sites (one PBX each)."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True, metavar="add|list|set")
+
+        add = sub.add_parser("add", help="add a site")
+        add.add_argument("code")
+        self._common(add, creating=True)
+
+        change = sub.add_parser("set", help="change a site")
+        change.add_argument("code")
+        self._common(change, creating=False)
+
+        listing = sub.add_parser("list", help="list the sites")
+        listing.add_argument("--json", action="store_true")
+
+    @staticmethod
+    def _common(parser, creating: bool):
+        parser.add_argument("--name", required=creating)
+        parser.add_argument("--driver", required=creating, help="see `calltally drivers`")
+        parser.add_argument("--country", required=creating, help="ISO 3166 code, e.g. IT")
+        parser.add_argument("--area-code")
+        parser.add_argument("--timezone")
+        parser.add_argument("--currency")
+        parser.add_argument("--access-code", action="append", dest="access_codes", metavar="DIGITS",
+                            help="outside-line access code (repeat for several)")
+        plan = parser.add_mutually_exclusive_group()
+        plan.add_argument("--internal-digits", metavar="N|N-M")
+        plan.add_argument("--internal-pattern", metavar="REGEX")
+        parser.add_argument("--import-internal", action="store_true", default=None)
+        parser.add_argument("--no-import-internal", dest="import_internal", action="store_false")
+        parser.add_argument("--auto-acquire", action="store_true", default=None)
+        parser.add_argument("--no-auto-acquire", dest="auto_acquire", action="store_false")
+        parser.add_argument("--driver-option", action="append", dest="driver_options", metavar="KEY=VALUE",
+                            help="a driver option (repeat); VALUE may be JSON")
+        parser.add_argument("--enabled", action="store_true", default=None)
+        parser.add_argument("--disabled", dest="enabled", action="store_false")
+
+    def handle(self, *args, **options):
+        action = options["action"]
+        if action == "list":
+            return self.list(options)
+        if action == "add":
+            if Site.objects.filter(code=options["code"]).exists():
+                raise CommandError(f"site {options['code']!r} exists already; change it with `calltally site set`.")
+            site = Site(code=options["code"])
+        else:
+            site = get_site(options["code"])
+        self.apply(site, options)
+        full_clean_or_error(site)
+        site.save()
+        verb = "added" if action == "add" else "updated"
+        self.stdout.write(f"site {site.code} {verb}: {site.name}, driver {site.driver}, {site.country}, "
+                          f"{site.timezone}, {site.currency}, extensions {site.extension_plan}")
+
+    @staticmethod
+    def apply(site: Site, options: dict) -> None:
+        for field in ("name", "driver", "timezone", "enabled", "import_internal", "auto_acquire"):
+            if options.get(field) is not None:
+                setattr(site, field, options[field])
+        if options.get("country"):
+            site.country = options["country"].upper()
+        if options.get("currency"):
+            site.currency = options["currency"].upper()
+        if options.get("area_code") is not None:
+            site.area_code = options["area_code"]
+        if options.get("access_codes") is not None:
+            site.access_codes = [code.strip() for code in options["access_codes"] if code.strip()]
+        if options.get("internal_digits"):
+            site.internal_digits_min, site.internal_digits_max = digit_range(options["internal_digits"])
+            site.internal_pattern = ""
+        if options.get("internal_pattern"):
+            site.internal_pattern = options["internal_pattern"]
+        if options.get("driver_options"):
+            merged = dict(site.driver_options or {})
+            merged.update(key_values(options["driver_options"], "--driver-option"))
+            site.driver_options = merged
+
+    def list(self, options):
+        sites = list(Site.objects.all())
+        if options["json"]:
+            print_json([
+                {"code": s.code, "name": s.name, "driver": s.driver, "country": s.country,
+                 "area_code": s.area_code, "timezone": s.timezone, "currency": s.currency,
+                 "access_codes": s.access_codes, "extension_plan": s.extension_plan,
+                 "import_internal": s.import_internal, "auto_acquire": s.auto_acquire, "enabled": s.enabled}
+                for s in sites
+            ], self.stdout)
+            return
+        if not sites:
+            self.stdout.write("no sites yet; add one with `calltally site add CODE --name N --driver D --country CC`")
+            return
+        self.stdout.write(f"{'CODE':<12} {'DRIVER':<14} {'CC':<3} {'TIMEZONE':<20} {'CUR':<4} {'EXTENSIONS':<14} NAME")
+        for s in sites:
+            flags = "" if s.enabled else " (disabled)"
+            self.stdout.write(f"{s.code:<12} {s.driver:<14} {s.country:<3} {s.timezone:<20} {s.currency:<4} "
+                              f"{s.extension_plan:<14} {s.name}{flags}")

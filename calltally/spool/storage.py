@@ -1,0 +1,225 @@
+"""The raw CDR spool: append-only day files per site, the source of truth.
+
+Layout: ``<spool root>/<SITE CODE>/<YYYY-MM-DD>.cdr`` (the UTC day the record
+was received). Each raw record is one line::
+
+    2026-11-25T21:30:00.123456Z<TAB>source<TAB>record bytes<LF>
+
+The record's bytes are kept exactly; only backslash, CR and LF are escaped
+(``\\\\``, ``\\r``, ``\\n``) so that one record stays one line whatever it
+holds. ``source`` says where it came from (``import:Master.csv``,
+``tcp:10.0.0.5``…). Lines are appended under an exclusive lock and fsync'd
+before :meth:`Spool.append` returns, so a record that a collector acknowledged
+survives a crash. A crash in the middle of an append can only leave an
+unterminated last line; it was never acknowledged, and the next append cuts it
+off before writing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import os
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+UTC = dt.UTC
+READ_CHUNK = 8 * 1024 * 1024
+
+_ESCAPES = {b"\\": b"\\\\", b"\n": b"\\n", b"\r": b"\\r"}
+_UNESCAPES = {b"\\": b"\\", b"n": b"\n", b"r": b"\r"}
+_UNESCAPE_RE = re.compile(rb"\\(.)", re.DOTALL)
+_SOURCE_CLEAN = re.compile(r"[\t\r\n]")
+
+
+def escape(raw: bytes) -> bytes:
+    if b"\\" in raw:
+        raw = raw.replace(b"\\", b"\\\\")
+    if b"\n" in raw:
+        raw = raw.replace(b"\n", b"\\n")
+    if b"\r" in raw:
+        raw = raw.replace(b"\r", b"\\r")
+    return raw
+
+
+def unescape(stored: bytes) -> bytes:
+    if b"\\" not in stored:
+        return stored
+    return _UNESCAPE_RE.sub(lambda m: _UNESCAPES.get(m.group(1), b"\\" + m.group(1)), stored)
+
+
+def format_instant(instant: dt.datetime) -> str:
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_instant(text: str) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+@dataclass(slots=True, frozen=True)
+class AppendResult:
+    path: Path
+    day: dt.date
+    start_offset: int
+    end_offset: int
+    count: int
+
+
+@dataclass(slots=True, frozen=True)
+class SpoolRecord:
+    offset: int  # byte offset of the record's line in its day file
+    received: str  # ISO 8601 UTC receive instant, as stored
+    source: str
+    raw: bytes
+
+
+def split_lines(data: bytes) -> list[bytes]:
+    """Split received bytes into records on LF, CRLF or CR; drop empty lines."""
+    return [line for line in data.splitlines() if line]
+
+
+class Spool:
+    """Reads and appends the spool under ``root``."""
+
+    def __init__(self, root: Path | str):
+        self.root = Path(root)
+
+    def site_dir(self, site_code: str) -> Path:
+        return self.root / site_code
+
+    def path(self, site_code: str, day: dt.date) -> Path:
+        return self.site_dir(site_code) / f"{day.isoformat()}.cdr"
+
+    def days(self, site_code: str) -> list[dt.date]:
+        found = []
+        folder = self.site_dir(site_code)
+        if folder.is_dir():
+            for entry in folder.iterdir():
+                if entry.suffix == ".cdr":
+                    try:
+                        found.append(dt.date.fromisoformat(entry.stem))
+                    except ValueError:
+                        continue
+        return sorted(found)
+
+    def size(self, site_code: str, day: dt.date) -> int:
+        try:
+            return self.path(site_code, day).stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    # --- writing ---------------------------------------------------------
+    def append(
+        self,
+        site_code: str,
+        records: Iterable[bytes],
+        source: str,
+        received: dt.datetime | None = None,
+    ) -> AppendResult:
+        """Append raw records and fsync them; returns where they landed."""
+        received = received or dt.datetime.now(UTC)
+        day = received.astimezone(UTC).date()
+        prefix = (format_instant(received) + "\t" + _SOURCE_CLEAN.sub(" ", source)[:200] + "\t").encode()
+        payload = b"".join(prefix + escape(raw) + b"\n" for raw in records)
+        path = self.path(site_code, day)
+        created = not path.exists()
+        if created:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o640)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            start = self._cut_torn_tail(fd)
+            view = memoryview(payload)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if created:
+            _fsync_dir(path.parent)
+        count = payload.count(b"\n")
+        return AppendResult(path, day, start, start + len(payload), count)
+
+    @staticmethod
+    def _cut_torn_tail(fd: int) -> int:
+        size = os.fstat(fd).st_size
+        if size == 0:
+            return 0
+        # Look back for the last complete line; a torn tail is never longer than a record.
+        window = min(size, 1 << 20)
+        tail = os.pread(fd, window, size - window)
+        if tail.endswith(b"\n"):
+            return size
+        cut = tail.rfind(b"\n")
+        keep = size - window + cut + 1 if cut >= 0 else (0 if window == size else size)
+        os.ftruncate(fd, keep)
+        return keep
+
+    # --- reading ---------------------------------------------------------
+    def read(
+        self, site_code: str, day: dt.date, offset: int, max_records: int
+    ) -> tuple[list[SpoolRecord], int]:
+        """Complete records from ``offset``; returns them and the offset after the last."""
+        path = self.path(site_code, day)
+        records: list[SpoolRecord] = []
+        try:
+            handle = open(path, "rb")
+        except FileNotFoundError:
+            return records, offset
+        with handle:
+            position = offset
+            while len(records) < max_records:
+                handle.seek(position)
+                data = handle.read(READ_CHUNK)
+                end = data.rfind(b"\n")
+                if end < 0:
+                    if len(data) == READ_CHUNK:  # one huge line: read it whole
+                        more = handle.readline()
+                        if more.endswith(b"\n"):
+                            data += more
+                            end = len(data) - 1
+                    if end < 0:
+                        break
+                for line in data[: end + 1].split(b"\n")[:-1]:
+                    records.append(_parse_line(position, line))
+                    position += len(line) + 1
+                    if len(records) >= max_records:
+                        break
+        return records, position
+
+    def iter_day(self, site_code: str, day: dt.date, batch: int = 50000) -> Iterator[SpoolRecord]:
+        offset = 0
+        while True:
+            records, offset = self.read(site_code, day, offset, batch)
+            if not records:
+                return
+            yield from records
+
+
+def _parse_line(offset: int, line: bytes) -> SpoolRecord:
+    parts = line.split(b"\t", 2)
+    if len(parts) == 3:
+        return SpoolRecord(offset, parts[0].decode("ascii", "replace"), parts[1].decode("utf-8", "replace"),
+                           unescape(parts[2]))
+    # Not written by CallTally (a file someone edited by hand): keep it whole.
+    return SpoolRecord(offset, "", "", line)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def default_spool() -> Spool:
+    from django.conf import settings
+
+    return Spool(settings.SPOOL_DIR)

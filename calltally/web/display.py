@@ -1,0 +1,69 @@
+"""How the web pages show instants, durations and money.
+
+Kept apart from the views so tables, templates and tests share one spelling.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from decimal import Decimal
+
+from django.utils.html import format_html
+
+EMPTY = "—"
+
+
+def offset_text(moment: dt.datetime) -> str:
+    """The UTC offset of an aware instant as ``+01:00`` (``%:z`` needs Python 3.12)."""
+    offset = moment.utcoffset() or dt.timedelta(0)
+    sign = "-" if offset < dt.timedelta(0) else "+"
+    minutes = abs(int(offset.total_seconds())) // 60
+    return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def local_time(moment: dt.datetime | None, zone: zoneinfo.ZoneInfo | str | None) -> str:
+    """``2026-03-02 09:15:00 +01:00``: an instant in a site's time zone, with its offset."""
+    if moment is None:
+        return EMPTY
+    if isinstance(zone, str):
+        zone = zoneinfo.ZoneInfo(zone)
+    local = moment.astimezone(zone or dt.UTC)
+    return f"{local:%Y-%m-%d %H:%M:%S} {offset_text(local)}"
+
+
+def duration(seconds: int | None) -> str:
+    """Seconds as ``h:mm:ss``."""
+    if seconds is None:
+        return EMPTY
+    seconds = max(int(seconds), 0)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}"
+
+
+def amount(value: Decimal | None) -> str:
+    """A cost with at least two decimals and no trailing zeros beyond them."""
+    if value is None:
+        return EMPTY
+    text = f"{Decimal(value):.4f}"
+    whole, _, decimals = text.partition(".")
+    decimals = decimals.rstrip("0").ljust(2, "0")
+    return f"{whole}.{decimals}"
+
+
+def money(value: Decimal | None, currency: str = "") -> str:
+    if value is None:
+        return EMPTY
+    return f"{amount(value)} {currency}".strip()
+
+
+def badge(value: str | None, label: str | None = None) -> str:
+    """A coloured label; the CSS colours ``badge-<value>`` (inbound, answered, stale…)."""
+    if value in (None, ""):
+        return EMPTY
+    return format_html('<span class="badge badge-{}">{}</span>', value, label or value)
+
+
+def yes_no(value: bool) -> str:
+    return badge("yes", "yes") if value else badge("no", "no")

@@ -1,0 +1,130 @@
+"""Shared data for the web tests: two sites in different time zones and a few calls."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from decimal import Decimal
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+
+from calltally.calls.choices import Direction, DiscardReason, Disposition
+from calltally.calls.models import Call, DiscardedCall
+from calltally.directory.models import CostCenter, Extension, Person
+from calltally.sites.models import Site
+from calltally.spool.models import SpoolSegment
+from calltally.web.models import AccountFlags
+
+UTC = dt.UTC
+PASSWORD = "correct horse battery staple"
+_offsets = itertools.count(0, 100)
+
+
+def make_site(code="ROM", name="Rome office", timezone="Europe/Rome", **extra) -> Site:
+    fields = {"country": "IT", "driver": "asterisk_csv", "currency": "EUR", "access_codes": ["0"],
+              "driver_options": {"delimiter": ","}}
+    fields.update(extra)
+    return Site.objects.create(code=code, name=name, timezone=timezone, **fields)
+
+
+def make_segment(site: Site, day=dt.date(2026, 3, 2), **extra) -> SpoolSegment:
+    segment, _ = SpoolSegment.objects.get_or_create(site=site, day=day, defaults=extra)
+    return segment
+
+
+def make_call(site: Site, start: dt.datetime, **extra) -> Call:
+    fields = {
+        "direction": Direction.OUTBOUND,
+        "disposition": Disposition.ANSWERED,
+        "answered": True,
+        "extension_number": "101",
+        "remote_number": "+390612345678",
+        "talk_seconds": 125,
+        "ring_seconds": 7,
+        "currency": site.currency,
+        "cost": Decimal("0.1250"),
+    }
+    fields.update(extra)
+    fields.setdefault("raw_offset", next(_offsets))
+    segment = fields.pop("segment", None) or make_segment(site, start.astimezone(UTC).date())
+    return Call.objects.create(site=site, segment=segment, start=start, **fields)
+
+
+def make_discarded(site: Site, reason=DiscardReason.EXTENSION_NOT_CONFIGURED, **extra) -> DiscardedCall:
+    fields = {
+        "detail": "extension 555 is not configured",
+        "raw_text": '"","555","0612345678","default","","","","","2026-03-02 09:00:00",,,"5","3","ANSWERED"',
+        "received": dt.datetime(2026, 3, 2, 8, 0, 5, tzinfo=UTC),
+        "extension_number": "555",
+    }
+    fields.update(extra)
+    segment = fields.pop("segment", None) or make_segment(site)
+    return DiscardedCall.objects.create(site=site, segment=segment, raw_offset=next(_offsets), reason=reason,
+                                        **fields)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _static_root():
+    # WhiteNoise warns about a missing STATIC_ROOT; `calltally web` fills it by collectstatic.
+    settings.STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+
+
+@pytest.fixture
+def rome(db) -> Site:
+    return make_site()
+
+
+@pytest.fixture
+def new_york(db) -> Site:
+    return make_site(code="NYC", name="New York office", timezone="America/New_York", country="US",
+                     currency="USD", access_codes=["9"])
+
+
+@pytest.fixture
+def people(rome):
+    sales = CostCenter.objects.create(code="SALES", name="Sales")
+    alice = Person.objects.create(username="alice", first_name="Alice", last_name="Rossi", site=rome,
+                                  cost_center=sales)
+    bob = Person.objects.create(username="bob", site=rome)
+    Extension.objects.create(site=rome, number="101", person=alice)
+    Extension.objects.create(site=rome, number="102", person=bob, billing_enabled=False, auto_acquired=True)
+    return {"alice": alice, "bob": bob, "sales": sales}
+
+
+@pytest.fixture
+def rome_call(rome, people) -> Call:
+    # 08:15 UTC on 2 March is 09:15 in Rome (CET, +01:00).
+    return make_call(
+        rome,
+        dt.datetime(2026, 3, 2, 8, 15, tzinfo=UTC),
+        person=people["alice"],
+        cost_center=people["sales"],
+        extension=Extension.objects.get(site=rome, number="101"),
+        account_code="4711",
+    )
+
+
+def make_user(username: str, *, staff: bool, must_change: bool = False):
+    user = get_user_model().objects.create_user(username, password=PASSWORD, is_staff=staff)
+    if must_change:
+        AccountFlags.objects.create(user=user, must_change_password=True)
+    return user
+
+
+@pytest.fixture
+def staff_user(db):
+    return make_user("operator", staff=True)
+
+
+@pytest.fixture
+def staff_client(client, staff_user):
+    client.force_login(staff_user)
+    return client
+
+
+@pytest.fixture
+def plain_client(client, db):
+    client.force_login(make_user("visitor", staff=False))
+    return client
