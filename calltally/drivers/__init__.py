@@ -51,4 +51,6 @@ def make_driver(name: str, options: DriverOptions | None = None) -> Driver:
     return get_driver_class(name)(options)
 
 
-__all__ = ["Driver", "DriverConfigError", "DriverOptions", "get_driver_class", "make_driver", "names", "registry"]
+__all__ = [
+    "Driver", "DriverConfigError", "DriverOptions", "get_driver_class", "make_driver", "names", "registry",
+]

@@ -169,7 +169,7 @@ class Spool:
         path = self.path(site_code, day)
         records: list[SpoolRecord] = []
         try:
-            handle = open(path, "rb")
+            handle = open(path, "rb")  # noqa: SIM115 - closed by the with below; absence is normal
         except FileNotFoundError:
             return records, offset
         with handle:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -32,8 +31,13 @@ class Command(BaseCommand):
         if first and last and last < first:
             raise CommandError("--to is before --from")
         rows = export_rows(sites, first, last)
+        self.stdout.ending = ""  # the writers below end their own lines
         try:
-            stream = open(options["output"], "w", newline="", encoding="utf-8") if options["output"] else sys.stdout
+            stream = (
+                open(options["output"], "w", newline="", encoding="utf-8")  # noqa: SIM115 - closed in finally
+                if options["output"]
+                else self.stdout
+            )
         except OSError as exc:
             raise CommandError(f"cannot write {options['output']}: {exc.strerror}") from None
         count = 0
@@ -51,7 +55,7 @@ class Command(BaseCommand):
                     count += 1
                 stream.write("\n]\n" if count else "]\n")
         finally:
-            if stream is not sys.stdout:
+            if stream is not self.stdout:
                 stream.close()
         if options["output"]:
             self.stderr.write(f"{count} calls written to {options['output']}")
