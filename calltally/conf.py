@@ -111,6 +111,7 @@ def database_sqlite(path: Path) -> dict:
                 "PRAGMA synchronous=NORMAL;"
                 "PRAGMA foreign_keys=ON;"
                 "PRAGMA cache_size=-65536;"
+                "PRAGMA wal_autocheckpoint=10000;"
             ),
         },
         # A file, not memory: tests that run CallTally in a subprocess share it.

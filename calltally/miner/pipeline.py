@@ -34,6 +34,8 @@ from calltally.spool.storage import Spool, SpoolRecord, default_spool, parse_ins
 log = logging.getLogger("calltally.miner")
 UTC = dt.UTC
 ZERO = Decimal("0")
+# Discarded calls show this much of the raw record; the spool keeps all of it.
+RAW_TEXT_LIMIT = 20000
 
 # Columns written for each call, in order; kept next to the row builder below.
 CALL_COLUMNS = (
@@ -183,15 +185,15 @@ class SiteMiner:
         """Rows for the calls and discarded calls of a batch, the segment's counters, a summary."""
         site = self.site
         summary = MineSummary()
-        counts = {"records": 0, "calls": 0, "discarded": 0, "skipped_internal": 0, "skipped_other": 0}
+        counts = {"records": len(records), "calls": 0, "discarded": 0, "skipped_internal": 0, "skipped_other": 0}
         classified: list[tuple[SpoolRecord, CdrRecord, str, str, str]] = []
         discards: list[tuple[SpoolRecord, str, str, dt.datetime | None, str]] = []
         unknown: set[str] = set()
         unrecognised = DiscardReason.UNRECOGNISED.value
+        classify, extensions = self.classify, self.extensions
         for record, outcome in zip(records, outcomes, strict=True):
-            counts["records"] += 1
             if type(outcome) is CdrRecord:
-                verdict = self.classify(outcome)
+                verdict = classify(outcome)
                 if type(verdict) is str:
                     discards.append((record, unrecognised, verdict, outcome.start, ""))
                     continue
@@ -199,7 +201,7 @@ class SiteMiner:
                 if direction == INTERNAL and not site.import_internal:
                     counts["skipped_internal"] += 1
                     continue
-                if extension not in self.extensions:
+                if extension not in extensions:
                     unknown.add(extension)
                 classified.append((record, outcome, direction, extension, remote))
             elif type(outcome) is Skip:
@@ -241,7 +243,7 @@ class SiteMiner:
         for record, reason, detail, start, extension in discards:
             summary.discarded[labels[reason]] += 1
             discard_rows.append((
-                site_id, segment_id, record.offset, reason, detail[:500], _raw_text(record.raw),
+                site_id, segment_id, record.offset, reason, detail[:500], _raw_text(record.raw[:RAW_TEXT_LIMIT]),
                 adapt(parse_instant(record.received)) if record.received else None,
                 adapt(start) if start else None, extension[:32], now,
             ))
@@ -294,17 +296,13 @@ class SiteMiner:
             driver = self.site.make_driver()
             driver.set_state(segment.driver_state)
             offset = segment.mined_offset
-            while True:
-                records, end = self.spool.read(self.site.code, day, offset, batch_size)
-                if not records:
-                    break
-                outcomes = driver.parse_many([r.raw for r in records])
+            for records, end, outcomes, driver_state in self._parsed_batches(day, offset, driver, batch_size):
                 call_rows, discard_rows, counts, batch = self.process(segment.pk, records, outcomes)
                 try:
                     with transaction.atomic():
                         claimed = SpoolSegment.objects.filter(pk=segment.pk, mined_offset=offset).update(
                             mined_offset=end,
-                            driver_state=driver.get_state(),
+                            driver_state=driver_state,
                             **{name: F(name) + value for name, value in counts.items()},
                         )
                         if not claimed:
@@ -323,6 +321,16 @@ class SiteMiner:
                     return summary
         summary.seconds = time.perf_counter() - started
         return summary
+
+    def _parsed_batches(self, day: dt.date, offset: int, driver, batch_size: int):
+        """(records, end offset, outcomes, driver state after them) for each batch, in order."""
+        while True:
+            records, end = self.spool.read(self.site.code, day, offset, batch_size)
+            if not records:
+                return
+            outcomes = driver.parse_many([r.raw for r in records])
+            yield records, end, outcomes, driver.get_state()
+            offset = end
 
     # --- reprocessing discarded calls ----------------------------------------
     def reprocess(self, batch_size: int | None = None) -> MineSummary:
@@ -403,7 +411,9 @@ def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
 
 def _sqlite_instant(value: dt.datetime) -> str:
     # What Django's SQLite backend stores for an aware datetime: naive UTC text.
-    return str(value.astimezone(UTC).replace(tzinfo=None))
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(" ")
 
 
 def _identity(value):

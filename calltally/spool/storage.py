@@ -70,12 +70,32 @@ class AppendResult:
     count: int
 
 
-@dataclass(slots=True, frozen=True)
 class SpoolRecord:
-    offset: int  # byte offset of the record's line in its day file
-    received: str  # ISO 8601 UTC receive instant, as stored
-    source: str
-    raw: bytes
+    """One raw record read back from the spool.
+
+    A plain slotted class, not a dataclass: the Miner makes hundreds of
+    thousands of these a second, and decodes the receive time and source only
+    for the few records that need them.
+    """
+
+    __slots__ = ("offset", "raw", "_head")
+
+    def __init__(self, offset: int, raw: bytes, head: bytes = b""):
+        self.offset = offset  # byte offset of the record's line in its day file
+        self.raw = raw
+        self._head = head  # b"<receive instant>\t<source>"
+
+    @property
+    def received(self) -> str:
+        """ISO 8601 UTC receive instant, as stored ('' when unknown)."""
+        return self._head.partition(b"\t")[0].decode("ascii", "replace")
+
+    @property
+    def source(self) -> str:
+        return self._head.partition(b"\t")[2].decode("utf-8", "replace")
+
+    def __repr__(self) -> str:
+        return f"SpoolRecord({self.offset}, {self.raw!r})"
 
 
 def split_lines(data: bytes) -> list[bytes]:
@@ -125,7 +145,8 @@ class Spool:
         received = received or dt.datetime.now(UTC)
         day = received.astimezone(UTC).date()
         prefix = (format_instant(received) + "\t" + _SOURCE_CLEAN.sub(" ", source)[:200] + "\t").encode()
-        payload = b"".join(prefix + escape(raw) + b"\n" for raw in records)
+        records = [escape(raw) for raw in records]
+        payload = prefix + (b"\n" + prefix).join(records) + b"\n" if records else b""
         path = self.path(site_code, day)
         created = not path.exists()
         if created:
@@ -186,11 +207,11 @@ class Spool:
                             end = len(data) - 1
                     if end < 0:
                         break
-                for line in data[: end + 1].split(b"\n")[:-1]:
-                    records.append(_parse_line(position, line))
+                lines = data[: end + 1].split(b"\n")[:-1][: max_records - len(records)]
+                append = records.append
+                for line in lines:
+                    append(_parse_line(position, line))
                     position += len(line) + 1
-                    if len(records) >= max_records:
-                        break
         return records, position
 
     def iter_day(self, site_code: str, day: dt.date, batch: int = 50000) -> Iterator[SpoolRecord]:
@@ -203,12 +224,13 @@ class Spool:
 
 
 def _parse_line(offset: int, line: bytes) -> SpoolRecord:
-    parts = line.split(b"\t", 2)
-    if len(parts) == 3:
-        return SpoolRecord(offset, parts[0].decode("ascii", "replace"), parts[1].decode("utf-8", "replace"),
-                           unescape(parts[2]))
-    # Not written by CallTally (a file someone edited by hand): keep it whole.
-    return SpoolRecord(offset, "", "", line)
+    first = line.find(b"\t")
+    second = line.find(b"\t", first + 1) if first >= 0 else -1
+    if second < 0:
+        # Not written by CallTally (a file someone edited by hand): keep it whole.
+        return SpoolRecord(offset, line)
+    raw = line[second + 1:]
+    return SpoolRecord(offset, unescape(raw) if b"\\" in raw else raw, line[:second])
 
 
 def _fsync_dir(path: Path) -> None:
