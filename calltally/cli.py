@@ -71,7 +71,17 @@ def main(argv: list[str] | None = None) -> None:
 
     django.setup()
     if argv[0] not in NO_AUTO_MIGRATE:
-        ensure_migrated()
+        from django.db import OperationalError
+
+        try:
+            ensure_migrated()
+        except OperationalError as exc:
+            from calltally.conf import SettingError
+
+            raise SettingError(
+                f"cannot use the database: {str(exc).strip()}. Check CALLTALLY_DATABASE_URL "
+                "(the server must be running and the database must exist) or unset it for the embedded SQLite."
+            ) from None
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(["calltally", *argv])

@@ -13,11 +13,11 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 
 class SettingError(SystemExit):
-    """Raised for a setting the user got wrong; prints the message and exits 2."""
+    """Raised for a setting the user got wrong: Python prints the message to
+    standard error and exits with status 1, without a traceback."""
 
     def __init__(self, message: str):
         super().__init__(f"calltally: configuration error: {message}")
-        self.code = 2
 
 
 def env_str(name: str, default: str = "") -> str:

@@ -49,7 +49,9 @@ def free_port() -> int:
 @pytest.mark.slow
 def test_it_serves_pages_and_stops_cleanly_on_sigterm(tmp_path: Path):
     port = free_port()
-    env = {**os.environ, "CALLTALLY_DATA_DIR": str(tmp_path), "PYTHONUNBUFFERED": "1"}
+    # A fresh embedded default, whatever database the suite itself runs on.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CALLTALLY_")}
+    env.update({"CALLTALLY_DATA_DIR": str(tmp_path), "PYTHONUNBUFFERED": "1"})
     env.pop("DJANGO_SETTINGS_MODULE", None)
     process = subprocess.Popen(
         [sys.executable, "-m", "calltally.cli", "web", "--port", str(port), "--threads", "2"],
