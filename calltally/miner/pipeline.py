@@ -169,6 +169,12 @@ class SiteMiner:
                 extension = rec.redirecting
             return OUTBOUND, extension, self.strip_access_code(rec.called or target)
         if hint == INBOUND:
+            # The extension that took the call — unless it went on to something that is
+            # no extension of ours (a voicemail pilot, a hunt group): then the one called.
+            if target not in self.extensions:
+                for number in (rec.called, rec.original_called):
+                    if number in self.extensions:
+                        return INBOUND, number, calling
             return INBOUND, target, calling
         return INTERNAL, calling, target
 

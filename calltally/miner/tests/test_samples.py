@@ -1,0 +1,38 @@
+"""Real, anonymised captures from ../shared/samples, read in place (skipped where absent)."""
+
+import json
+
+import pytest
+
+from calltally.calls.models import Call
+from calltally.conftest import sample
+
+pytestmark = pytest.mark.django_db
+
+CDR_CUSTOM_FIELDS = {
+    "calling": 1, "called": 2, "start": 8, "answer": 9, "end": 10, "talk_seconds": 12, "disposition": 13,
+    "account_code": 15, "pbx_call_id": 16,
+}
+
+
+def test_an_asterisk_cdr_custom_capture_imports_through_the_generic_driver_without_discards(cli, spool):
+    path = sample("asterisk-cdr-custom/Master.csv")
+    cli("site", "add", "LAB", "--name", "Asterisk lab", "--driver", "generic_csv", "--country", "US",
+        "--timezone", "UTC", "--currency", "USD", "--internal-pattern", r"client\d+|\d{4}",
+        "--driver-option", "fields=" + json.dumps(CDR_CUSTOM_FIELDS))
+    cli("extension", "add", "--site", "LAB", "client1", "--person", "client1")
+    cli("extension", "add", "--site", "LAB", "client2", "--person", "client2")
+    summary = json.loads(cli("import", "--site", "LAB", str(path), "--json"))
+    assert summary["records"] == 14
+    assert summary["discarded"] == 0
+    assert summary["calls_by_direction"]["internal"] == 14
+    missed = Call.objects.filter(answered=False)
+    assert missed.exists() and all(c.talk_seconds == 0 and c.ring_seconds > 0 for c in missed)
+
+
+def test_the_asterisk_cdr_csv_driver_discards_a_foreign_layout_instead_of_misreading_it(make_site, cli, spool):
+    path = sample("asterisk-cdr-custom/Master.csv")
+    make_site("LAB", driver="asterisk_csv", internal_pattern=r"client\d+|\d{4}")
+    summary = json.loads(cli("import", "--site", "LAB", str(path), "--json"))
+    assert summary["calls"] == 0
+    assert summary["discarded_by_reason"] == {"Cannot recognise call type": 14}
