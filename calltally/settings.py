@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "calltally.directory",
     "calltally.spool",
     "calltally.calls",
+    "calltally.rating",
     "calltally.miner",
     "calltally.services",
     "calltally.web",

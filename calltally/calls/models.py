@@ -58,6 +58,17 @@ class Call(models.Model):
     pbx_call_id = models.CharField(max_length=128, blank=True)
     cost = models.DecimalField(max_digits=14, decimal_places=4, default=Decimal("0"))
     currency = models.CharField(max_length=3)
+    # How the call was priced (see the rating app): the remote number in E.164, its
+    # category and destination, the tariff plan version, the prefix and band that
+    # priced it and the seconds billed. ``unrated``: an outbound call no rate matched.
+    e164 = models.CharField(max_length=32, blank=True)
+    category = models.CharField(max_length=16, blank=True)
+    destination = models.CharField(max_length=100, blank=True)
+    tariff = models.CharField(max_length=120, blank=True)
+    rated_prefix = models.CharField(max_length=20, blank=True)
+    band = models.CharField(max_length=32, blank=True)
+    billed_seconds = models.IntegerField(default=0)
+    unrated = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-start"]
