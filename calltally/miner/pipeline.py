@@ -343,28 +343,67 @@ class SiteMiner:
     def reprocess(self, batch_size: int | None = None) -> MineSummary:
         """Make the site's discarded calls again (after adding extensions, say).
 
-        Each segment that holds discarded calls is read again from its start, so
-        the driver sees its header lines exactly as the first time; only the
-        discarded records go on through the pipeline. Those that now make calls
-        become calls; the others are discarded again with their current reason.
+        Those that now make calls become calls; the others are discarded again
+        with their current reason.
+        """
+        targets: dict[int, set[int]] = {}
+        for segment_id, offset in DiscardedCall.objects.filter(site=self.site).values_list("segment_id", "raw_offset"):
+            targets.setdefault(segment_id, set()).add(offset)
+        summary = self.replay(targets, batch_size)
+        summary.reprocessed = sum(len(offsets) for offsets in targets.values())
+        return summary
+
+    def recalculate(
+        self, first: dt.date | None = None, last: dt.date | None = None, batch_size: int | None = None,
+        progress: Callable[[str], None] | None = None,
+    ) -> MineSummary:
+        """Make the calls that started between two local days again, from the spool.
+
+        Exactly as a fresh import would make them today: the current directory,
+        tariffs and rules apply. Calls outside the period are not touched.
+        """
+        calls = Call.objects.filter(site=self.site)
+        if first:
+            calls = calls.filter(start__gte=dt.datetime.combine(first, dt.time(), tzinfo=self.site.zone))
+        if last:
+            calls = calls.filter(
+                start__lt=dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), tzinfo=self.site.zone)
+            )
+        targets: dict[int, set[int]] = {}
+        for segment_id, offset in calls.values_list("segment_id", "raw_offset").iterator(chunk_size=20000):
+            targets.setdefault(segment_id, set()).add(offset)
+        summary = self.replay(targets, batch_size, progress)
+        summary.reprocessed = sum(len(offsets) for offsets in targets.values())
+        return summary
+
+    def replay(
+        self, targets: dict[int, set[int]], batch_size: int | None = None,
+        progress: Callable[[str], None] | None = None,
+    ) -> MineSummary:
+        """Run chosen raw records through the pipeline again and replace what they made.
+
+        ``targets`` maps segment ids to record offsets. Each segment is read again
+        from its start, so the driver sees its header lines exactly as the first
+        time; only the chosen records go on through the pipeline. Whatever they
+        made before (a call or a discarded call) is replaced, batch by batch, in
+        one transaction per batch.
         """
         batch_size = batch_size or settings.MINER_BATCH_SIZE
         summary = MineSummary()
         started = time.perf_counter()
-        segment_ids = (
-            DiscardedCall.objects.filter(site=self.site).values_list("segment_id", flat=True).distinct()
-        )
-        for segment in SpoolSegment.objects.filter(pk__in=list(segment_ids)).order_by("day"):
-            wanted = set(DiscardedCall.objects.filter(segment=segment).values_list("raw_offset", flat=True))
+        self.load_extensions()
+        for segment in SpoolSegment.objects.filter(pk__in=list(targets)).order_by("day"):
+            wanted = targets[segment.pk]
+            remaining = set(wanted)
             driver = self.site.make_driver()
             offset = 0
-            while wanted and offset < segment.mined_offset:
+            while remaining and offset < segment.mined_offset:
                 records, end = self.spool.read(self.site.code, segment.day, offset, batch_size)
                 if not records:
                     break
-                # Parse everything so the driver's state follows the file, keep only the discarded ones.
+                # Parse everything so the driver's state follows the file, keep only the chosen ones.
                 outcomes = driver.parse_many([r.raw for r in records])
-                chosen = [(r, o) for r, o in zip(records, outcomes, strict=True) if r.offset in wanted]
+                chosen = [(r, o) for r, o in zip(records, outcomes, strict=True) if r.offset in remaining]
                 offset = end
                 if not chosen:
                     continue
@@ -373,20 +412,24 @@ class SiteMiner:
                 )
                 offsets = [r.offset for r, _ in chosen]
                 with transaction.atomic():
-                    removed = 0
-                    for start in range(0, len(offsets), 500):
-                        removed += DiscardedCall.objects.filter(
-                            segment=segment, raw_offset__in=offsets[start:start + 500]
+                    removed_calls = removed_discards = 0
+                    for start in range(0, len(offsets), 900):
+                        part = offsets[start:start + 900]
+                        removed_calls += Call.objects.filter(segment=segment, raw_offset__in=part).delete()[0]
+                        removed_discards += DiscardedCall.objects.filter(
+                            segment=segment, raw_offset__in=part
                         ).delete()[0]
                     self.write(call_rows, discard_rows)
                     SpoolSegment.objects.filter(pk=segment.pk).update(
-                        calls=F("calls") + counts["calls"],
-                        discarded=F("discarded") - removed + counts["discarded"],
+                        calls=F("calls") - removed_calls + counts["calls"],
+                        discarded=F("discarded") - removed_discards + counts["discarded"],
                         skipped_internal=F("skipped_internal") + counts["skipped_internal"],
                     )
-                wanted.difference_update(offsets)
-                batch.reprocessed = len(offsets)
+                remaining.difference_update(offsets)
                 summary.add(batch)
+                if progress:
+                    done = len(wanted) - len(remaining)
+                    progress(f"{segment}: {done}/{len(wanted)} records made again")
         summary.seconds = time.perf_counter() - started
         return summary
 
@@ -396,6 +439,15 @@ def mine_sites(sites: Iterable[Site], spool: Spool | None = None, **kwargs) -> M
     started = time.perf_counter()
     for site in sites:
         total.add(SiteMiner(site, spool).mine(**kwargs))
+    total.seconds = time.perf_counter() - started
+    return total
+
+
+def recalculate_sites(sites: Iterable[Site], first=None, last=None, progress=None) -> MineSummary:
+    total = MineSummary()
+    started = time.perf_counter()
+    for site in sites:
+        total.add(SiteMiner(site).recalculate(first, last, progress=progress))
     total.seconds = time.perf_counter() - started
     return total
 

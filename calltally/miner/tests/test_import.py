@@ -162,3 +162,23 @@ def test_binary_garbage_and_a_wrong_driver_end_as_discarded_records(make_site, s
     assert summary["discarded"] + summary["skipped_not_calls"] == summary["records"]
     assert summary["discarded"] >= 9
     assert DiscardedCall.objects.filter(site__code="WRONG").count() == summary["discarded"]
+
+
+def test_recalculation_makes_the_periods_calls_again_with_the_current_directory(hq, cli):
+    imported(cli, ASTERISK)
+    marketing = CostCenter.objects.create(code="MKT", name="Marketing")
+    Person.objects.filter(username="alice").update(cost_center=marketing)
+    result = json.loads(cli("recalc", "--site", "HQ", "--from", "2026-03-02", "--to", "2026-03-02", "--json"))
+    assert result["recalculated"] == 4
+    assert set(Call.objects.filter(person__username="alice").values_list("cost_center__code", flat=True)) == {"MKT"}
+    assert Call.objects.count() == 4
+    segment = SpoolSegment.objects.get(site=hq)
+    assert (segment.calls, segment.discarded) == (4, 3)
+
+
+def test_recalculation_leaves_calls_outside_the_period_alone(hq, cli):
+    imported(cli, ASTERISK)
+    before = {c.raw_offset: c.pk for c in Call.objects.all()}
+    result = json.loads(cli("recalc", "--site", "HQ", "--from", "2026-03-03", "--json"))
+    assert result["recalculated"] == 0
+    assert {c.raw_offset: c.pk for c in Call.objects.all()} == before

@@ -1,0 +1,16 @@
+from django.contrib import admin
+
+from .models import Connection, Site
+
+
+class ConnectionInline(admin.TabularInline):
+    model = Connection
+    extra = 0
+
+
+@admin.register(Site)
+class SiteAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "driver", "country", "timezone", "currency", "extension_plan", "enabled")
+    list_filter = ("driver", "country", "enabled")
+    search_fields = ("code", "name")
+    inlines = [ConnectionInline]
