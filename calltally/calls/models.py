@@ -55,6 +55,12 @@ class Call(models.Model):
     orig_device = models.CharField(max_length=128, blank=True)
     dest_device = models.CharField(max_length=128, blank=True)
     account_code = models.CharField(max_length=64, blank=True, help_text="As the PBX recorded it, never altered.")
+    account = models.CharField(
+        max_length=200, blank=True, help_text="The account as shown: its code, or its description when so configured."
+    )
+    account_unallocated = models.BooleanField(
+        default=False, help_text="An outbound call carried an account code that matches no configured account."
+    )
     pbx_call_id = models.CharField(max_length=128, blank=True)
     cost = models.DecimalField(max_digits=14, decimal_places=4, default=Decimal("0"))
     currency = models.CharField(max_length=3)

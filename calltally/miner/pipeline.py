@@ -44,7 +44,7 @@ CALL_COLUMNS = (
     "billing_enabled", "remote_number", "dialled_number", "calling_number", "called_number",
     "original_called", "final_called", "redirecting", "orig_device", "dest_device", "account_code",
     "pbx_call_id", "cost", "currency", "e164", "category", "destination", "tariff", "rated_prefix", "band",
-    "billed_seconds", "unrated",
+    "billed_seconds", "unrated", "account", "account_unallocated",
 )
 DISCARD_COLUMNS = (
     "site_id", "segment_id", "raw_offset", "reason", "detail", "raw_text", "received", "start",
@@ -242,7 +242,7 @@ class SiteMiner:
                 rec.ring_seconds, rec.talk_seconds, extension[:32], ext_id, person_id, cc_id, billing,
                 remote[:64], rec.called[:64], rec.calling[:64], rec.called[:64], rec.original_called[:64],
                 rec.final_called[:64], rec.redirecting[:64], rec.orig_device[:128], rec.dest_device[:128],
-                rec.account_code[:64], rec.pbx_call_id[:128], ZERO, currency, "", "", "", "", "", "", 0, False,
+                rec.account_code[:64], rec.pbx_call_id[:128], ZERO, currency, "", "", "", "", "", "", 0, False, "", False,
             ))
         now = adapt(dt.datetime.now(UTC))
         discard_rows = []
