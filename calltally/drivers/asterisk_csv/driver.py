@@ -59,7 +59,6 @@ from-pstn, from-trunk, from-did), ``inbound_context_suffixes`` (list, default
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from typing import Any
 
 from ..base import (
@@ -76,7 +75,7 @@ from ..base import (
     Reject,
     Skip,
 )
-from ..generic_csv.csvkit import LocalClock, new_record, parse_in_batches, parse_one
+from ..csvkit import LocalClock, new_record, parse_in_batches, parse_one, string_list_option
 
 DEFAULT_INBOUND_CONTEXTS = ("from-pstn", "from-trunk", "from-did")
 DEFAULT_INBOUND_SUFFIXES = ("-pstn", "-trunk")
@@ -160,14 +159,7 @@ def _number_in_clid(clid: str) -> str:
 
 
 def _list_option(options: dict[str, Any], key: str) -> list[str] | None:
-    value = options.get(key)
-    if value is None:
-        return None
-    if isinstance(value, str) or not isinstance(value, Sequence):
-        raise DriverConfigError(f'asterisk_csv option {key!r} must be a list of strings, e.g. ["from-pstn"]')
-    if not all(isinstance(v, str) and v for v in value):
-        raise DriverConfigError(f"asterisk_csv option {key!r} must hold non-empty strings only")
-    return list(value)
+    return string_list_option(options, key, "asterisk_csv", '["from-pstn"]')
 
 
 class AsteriskCsvDriver(Driver):

@@ -43,7 +43,6 @@ name is empty, e.g. a call that never got routed) no hint.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from operator import itemgetter
 from typing import Any
 
@@ -61,7 +60,7 @@ from ..base import (
     Reject,
     Skip,
 )
-from ..generic_csv.csvkit import epoch_to_utc, new_record, parse_in_batches, parse_one
+from ..csvkit import epoch_to_utc, new_record, parse_in_batches, parse_one, string_list_option
 
 DEFAULT_PHONE_PREFIXES = (
     "SEP",  # SCCP/SIP desk phones (SEP + MAC)
@@ -134,14 +133,7 @@ class _Plan:
 
 
 def _string_list(options: dict[str, Any], key: str) -> list[str] | None:
-    value = options.get(key)
-    if value is None:
-        return None
-    if isinstance(value, str) or not isinstance(value, Sequence):
-        raise DriverConfigError(f'cisco_ucm option {key!r} must be a list of strings, e.g. ["SEP", "CSF"]')
-    if not all(isinstance(v, str) and v for v in value):
-        raise DriverConfigError(f"cisco_ucm option {key!r} must hold non-empty strings only")
-    return list(value)
+    return string_list_option(options, key, "cisco_ucm", '["SEP", "CSF"]')
 
 
 class CiscoUcmDriver(Driver):

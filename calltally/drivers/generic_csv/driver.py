@@ -82,7 +82,7 @@ from ..base import (
     Reject,
     Skip,
 )
-from .csvkit import LocalClock, epoch_to_utc, new_record, parse_in_batches, parse_one
+from ..csvkit import LocalClock, epoch_to_utc, new_record, parse_in_batches, parse_one
 
 TIME_FIELDS = ("start", "answer", "end")
 DURATION_FIELDS = ("talk_seconds", "ring_seconds")

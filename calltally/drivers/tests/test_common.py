@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from calltally.drivers import make_driver, names
 from calltally.drivers.base import UTC, CdrRecord, DriverOptions, Reject, Skip, local_to_utc
-from calltally.drivers.generic_csv.csvkit import BATCH, LocalClock
+from calltally.drivers.csvkit import BATCH, LocalClock
 
 from .helpers import raw_lines, records, rejects
 

@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ..base import UTC, CdrRecord, Driver, Outcome, Reject, Skip, decode, local_to_utc
+from .base import UTC, CdrRecord, Driver, DriverConfigError, Outcome, Reject, Skip, decode, local_to_utc
 
 BLANK = Skip("blank line")
 BATCH = 1024  # lines per csv.reader call; a bad line costs at most one re-read of its batch
@@ -237,3 +237,15 @@ def _record_factory() -> Callable[..., CdrRecord]:
 
 
 new_record = _record_factory()
+
+
+def string_list_option(options: dict[str, Any], key: str, driver: str, example: str) -> list[str] | None:
+    """A driver option that must be a list of non-empty strings (None when absent)."""
+    value = options.get(key)
+    if value is None:
+        return None
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise DriverConfigError(f"{driver} option {key!r} must be a list of strings, e.g. {example}")
+    if not all(isinstance(v, str) and v for v in value):
+        raise DriverConfigError(f"{driver} option {key!r} must hold non-empty strings only")
+    return list(value)
