@@ -27,6 +27,7 @@ from calltally.calls.choices import DiscardReason
 from calltally.calls.models import Call, DiscardedCall
 from calltally.directory.models import Extension
 from calltally.drivers.base import INBOUND, INTERNAL, OUTBOUND, CdrRecord, Reject, Skip, decode
+from calltally.numbering import Normalizer, NumberingPlan
 from calltally.sites.models import Site
 from calltally.spool.models import SpoolSegment
 from calltally.spool.storage import Spool, SpoolRecord, default_spool, parse_instant
@@ -120,8 +121,13 @@ class SiteMiner:
         self.site = site
         self.spool = spool or default_spool()
         self.in_plan = plan_matcher(site)
-        self.access_codes = sorted(site.access_codes or [], key=len, reverse=True)
         self.load_extensions()
+        self.normalize = Normalizer(
+            NumberingPlan(
+                country=site.country, area_code=site.area_code, access_codes=tuple(site.access_codes or ()),
+                internal=self.is_extension,
+            )
+        )
         vendor = connection.vendor
         if vendor == "sqlite":
             self.adapt_instant = _sqlite_instant
@@ -153,7 +159,8 @@ class SiteMiner:
             calling_is_ext = self.is_extension(calling)
             target_is_ext = self.is_extension(target)
             if calling_is_ext and target_is_ext:
-                hint = INTERNAL
+                # An emergency number may look like an extension (112, 911); it is never internal.
+                hint = OUTBOUND if self.normalize(target).category == "emergency" else INTERNAL
             elif calling_is_ext:
                 hint = OUTBOUND
             elif target_is_ext:
@@ -168,7 +175,7 @@ class SiteMiner:
             # A call forwarded out of the PBX is charged to the extension that forwarded it.
             if not self.is_extension(calling) and self.is_extension(rec.redirecting):
                 extension = rec.redirecting
-            return OUTBOUND, extension, self.strip_access_code(rec.called or target)
+            return OUTBOUND, extension, rec.called or target
         if hint == INBOUND:
             # The extension that took the call — unless it went on to something that is
             # no extension of ours (a voicemail pilot, a hunt group): then the one called.
@@ -178,12 +185,6 @@ class SiteMiner:
                         return INBOUND, number, calling
             return INBOUND, target, calling
         return INTERNAL, calling, target
-
-    def strip_access_code(self, number: str) -> str:
-        for code in self.access_codes:
-            if number.startswith(code) and len(number) - len(code) > self.site.internal_digits_max:
-                return number[len(code):]
-        return number
 
     # --- a batch ------------------------------------------------------------
     def process(
@@ -227,6 +228,7 @@ class SiteMiner:
         not_configured = DiscardReason.EXTENSION_NOT_CONFIGURED.value
         site_id, currency = site.pk, site.currency
         by_direction = summary.calls
+        normalize = self.normalize
         for record, rec, direction, extension, remote in classified:
             known = extensions.get(extension)
             if known is None:
@@ -237,12 +239,20 @@ class SiteMiner:
                 continue
             ext_id, person_id, cc_id, billing = known
             by_direction[direction] += 1
+            if direction == INTERNAL:
+                e164, category, destination = "", "internal", ""
+            else:
+                number = normalize(remote, outbound=direction == OUTBOUND)
+                # The remote number without the outside-line access code the PBX recorded.
+                remote = number.digits or remote
+                e164, category, destination = number.e164, number.category, number.destination
             call_rows.append((
                 site_id, segment_id, record.offset, adapt(rec.start), direction, rec.disposition, rec.answered,
                 rec.ring_seconds, rec.talk_seconds, extension[:32], ext_id, person_id, cc_id, billing,
                 remote[:64], rec.called[:64], rec.calling[:64], rec.called[:64], rec.original_called[:64],
                 rec.final_called[:64], rec.redirecting[:64], rec.orig_device[:128], rec.dest_device[:128],
-                rec.account_code[:64], rec.pbx_call_id[:128], ZERO, currency, "", "", "", "", "", "", 0, False, "", False,
+                rec.account_code[:64], rec.pbx_call_id[:128], ZERO, currency, e164, category, destination[:100],
+                "", "", "", 0, False, "", False,
             ))
         now = adapt(dt.datetime.now(UTC))
         discard_rows = []

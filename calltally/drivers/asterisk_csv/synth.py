@@ -14,15 +14,13 @@ import datetime as dt
 import random
 from collections.abc import Iterable, Iterator
 
+from ..synthkit import DEFAULT_NUMBER_POOL, external_numbers
+
 UTC = dt.UTC
 _NAMES = ("Anna Rossi", "Marco Bianchi", "Giulia Ferri", "Luca Conti", "Sara Greco", "Paolo Riva",
           "Elena Costa", "Davide Neri", "Chiara Galli", "Andrea Villa")
 
 
-def _external(rng: random.Random) -> str:
-    if rng.random() < 0.3:
-        return f"0039{rng.randrange(100_000_000, 1_000_000_000)}"
-    return f"0{rng.randrange(100_000_000, 1_000_000_000)}"
 
 
 def synthesize(
@@ -31,10 +29,12 @@ def synthesize(
     seed: int = 0,
     extensions: Iterable[int] = range(1000, 1200),
     start: dt.datetime = dt.datetime(2026, 3, 2, 8, 0, tzinfo=UTC),
+    number_pool: int | None = DEFAULT_NUMBER_POOL,
     newcdrcolumns: bool = False,
 ) -> Iterator[bytes]:
     """Yield ``count`` Master.csv lines (18 fields, or 21 with ``newcdrcolumns``)."""
     rng = random.Random(seed)
+    external = external_numbers(rng, number_pool)
     exts = [int(e) for e in extensions]
     names = {e: _NAMES[e % len(_NAMES)] for e in exts}
     base = start.astimezone(UTC).replace(tzinfo=None)
@@ -49,7 +49,7 @@ def synthesize(
         pick = rng.random()
         account = ""
         if pick < 0.45:  # outbound
-            number = _external(rng)
+            number = external()
             src, dst, context = str(ext), number, "from-internal"
             clid = f'"""{names[ext]}"" <{ext}>"'
             channel = f"PJSIP/{ext}-{seq:08x}"
@@ -58,7 +58,7 @@ def synthesize(
             if rng.random() < 0.1:
                 account = f"CC{rng.randrange(10, 100)}"
         elif pick < 0.80:  # inbound
-            caller = _external(rng)
+            caller = external()
             src, dst, context = caller, str(ext), "from-trunk"
             clid = f'"""{caller}"" <{caller}>"'
             channel = f"PJSIP/carrier-{seq:08x}"

@@ -13,6 +13,8 @@ import datetime as dt
 import random
 from collections.abc import Iterable, Iterator
 
+from ..synthkit import DEFAULT_NUMBER_POOL, external_numbers
+
 UTC = dt.UTC
 
 # (name, type) of every column, in the order CUCM writes them. The first
@@ -127,10 +129,6 @@ def _ip(rng: random.Random) -> tuple[str, str]:
     return str(signed), f'"10.20.{c}.{d}"'
 
 
-def _external(rng: random.Random) -> str:
-    if rng.random() < 0.3:
-        return f"0039{rng.randrange(100_000_000, 1_000_000_000)}"
-    return f"0{rng.randrange(100_000_000, 1_000_000_000)}"
 
 
 def synthesize(
@@ -139,9 +137,11 @@ def synthesize(
     seed: int = 0,
     extensions: Iterable[int] = range(1000, 1200),
     start: dt.datetime = dt.datetime(2026, 3, 2, 8, 0, tzinfo=UTC),
+    number_pool: int | None = DEFAULT_NUMBER_POOL,
 ) -> Iterator[bytes]:
     """Yield ``count`` CDR rows (plus header and type lines) as raw bytes."""
     rng = random.Random(seed)
+    external = external_numbers(rng, number_pool)
     exts = [int(e) for e in extensions]
     phones = {e: _phone_of(e) for e in exts}
     template = _template()
@@ -188,7 +188,7 @@ def synthesize(
         ext = rng.choice(exts)
         pick = rng.random()
         if pick < 0.45:  # outbound
-            number = _external(rng)
+            number = external()
             row[i_calling] = f'"{ext}"'
             row[i_ocalled] = row[i_fcalled] = f'"{number}"'
             row[i_odev] = f'"{phones[ext]}"'
@@ -204,7 +204,7 @@ def synthesize(
                 row[i_outp] = f'"+39{number[4:]}"'  # a called party transformation to E.164
             talk_mean = 150.0
         elif pick < 0.80:  # inbound
-            row[i_calling] = f'"{_external(rng)}"'
+            row[i_calling] = f'"{external()}"'
             row[i_ocalled] = row[i_fcalled] = f'"{ext}"'
             row[i_opart] = row[i_fpart] = '"PT_Internal"'
             row[i_odev] = f'"{rng.choice(_GATEWAYS)}"'

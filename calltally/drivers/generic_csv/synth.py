@@ -14,6 +14,8 @@ import datetime as dt
 import random
 from collections.abc import Iterable, Iterator
 
+from ..synthkit import DEFAULT_NUMBER_POOL, external_numbers
+
 UTC = dt.UTC
 
 HEADER = "call_id;date;time;answered;ended;talk;caller;callee;direction;result;account;device"
@@ -42,10 +44,6 @@ SYNTH_OPTIONS = {
 }
 
 
-def _external(rng: random.Random) -> str:
-    if rng.random() < 0.3:
-        return f"0039{rng.randrange(100_000_000, 1_000_000_000)}"
-    return f"0{rng.randrange(100_000_000, 1_000_000_000)}"
 
 
 def _stamp(value: dt.datetime) -> str:
@@ -59,9 +57,11 @@ def synthesize(
     seed: int = 0,
     extensions: Iterable[int] = range(1000, 1200),
     start: dt.datetime = dt.datetime(2026, 3, 2, 8, 0, tzinfo=UTC),
+    number_pool: int | None = DEFAULT_NUMBER_POOL,
 ) -> Iterator[bytes]:
     """Yield the header line, then ``count`` call lines."""
     rng = random.Random(seed)
+    external = external_numbers(rng, number_pool)
     exts = [int(e) for e in extensions]
     now = start.astimezone(UTC).replace(tzinfo=None)
     second = dt.timedelta(seconds=1)
@@ -74,11 +74,11 @@ def synthesize(
         pick = rng.random()
         account = ""
         if pick < 0.45:
-            caller, callee, direction, device = str(ext), _external(rng), "OUT", f"EXT{ext}"
+            caller, callee, direction, device = str(ext), external(), "OUT", f"EXT{ext}"
             if rng.random() < 0.1:
                 account = str(rng.randrange(100, 1000))
         elif pick < 0.80:
-            caller, callee, direction, device = _external(rng), str(ext), "IN", f"TRUNK{1 + ext % 2}"
+            caller, callee, direction, device = external(), str(ext), "IN", f"TRUNK{1 + ext % 2}"
         else:
             caller, callee, direction, device = str(ext), str(rng.choice(exts)), "INT", f"EXT{ext}"
         ring = rng.randrange(1, 25)

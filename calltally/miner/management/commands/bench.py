@@ -20,6 +20,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from calltally.drivers import DriverOptions, get_driver_class, names
+from calltally.drivers.synthkit import DEFAULT_NUMBER_POOL
 
 EXTENSIONS = range(1000, 1200)
 
@@ -33,6 +34,11 @@ class Command(BaseCommand):
         ingest.add_argument("--driver", default="asterisk_csv", help="default asterisk_csv")
         ingest.add_argument("--calls", type=int, default=200_000, help="records to generate (default 200000)")
         ingest.add_argument("--batch", type=int, default=None, help="Miner batch size")
+        ingest.add_argument(
+            "--number-pool", type=int, default=DEFAULT_NUMBER_POOL,
+            help=f"outside numbers are drawn from a pool of this many, popular ones more often, as in real "
+            f"traffic (default {DEFAULT_NUMBER_POOL}); 0 makes every number new (the worst case)",
+        )
         ingest.add_argument("--json", action="store_true")
         ingest.add_argument("--in-child", action="store_true", help="(internal) run the measurement here")
 
@@ -43,13 +49,13 @@ class Command(BaseCommand):
         if options["calls"] < 1:
             raise CommandError("--calls must be at least 1")
         if options["in_child"]:
-            print(json.dumps(measure(driver, options["calls"], options["batch"])))
+            print(json.dumps(measure(driver, options["calls"], options["batch"], options["number_pool"])))
             return
         with tempfile.TemporaryDirectory(prefix="calltally-bench-") as folder:
             env = {k: v for k, v in os.environ.items() if not k.startswith("CALLTALLY_")}
             env["CALLTALLY_DATA_DIR"] = folder
             argv = [sys.executable, "-m", "calltally.cli", "bench", "ingest", "--in-child", "--driver", driver,
-                    "--calls", str(options["calls"])]
+                    "--calls", str(options["calls"]), "--number-pool", str(options["number_pool"])]
             if options["batch"]:
                 argv += ["--batch", str(options["batch"])]
             child = subprocess.run(argv, env=env, capture_output=True, text=True)
@@ -71,14 +77,17 @@ def render(r: dict) -> list[str]:
         f"end to end        {r['total_seconds']:8.2f} s  {r['total_rate']:>10,.0f} records/s"
         f"   (spool {r['spool_seconds']:.2f} s, mine {r['mine_seconds']:.2f} s)",
         f"calls stored      {r['calls']:,}   discarded {r['discarded']:,}   internal skipped {r['skipped_internal']:,}",
+        f"outside numbers   {r['distinct_numbers']:,} distinct in {r['external_calls']:,} external calls"
+        f" (pool {r['number_pool'] or 'off: every number new'})",
         f"peak memory       {r['peak_mib']:8.0f} MiB",
         f"database          {r['database']}, batch {r['batch']}",
     ]
 
 
-def measure(driver_name: str, count: int, batch: int | None) -> dict:
+def measure(driver_name: str, count: int, batch: int | None, number_pool: int | None) -> dict:
     from django.conf import settings
 
+    from calltally.calls.models import Call
     from calltally.directory.models import CostCenter, Extension, Person
     from calltally.miner.pipeline import SiteMiner
     from calltally.sites.models import Site
@@ -88,7 +97,7 @@ def measure(driver_name: str, count: int, batch: int | None) -> dict:
     options = dict(getattr(synth, "SYNTH_OPTIONS", {}))
     path = Path(settings.DATA_DIR) / f"bench-{driver_name}.cdr"
     with open(path, "wb") as handle:
-        for raw in synth.synthesize(count, seed=1, extensions=EXTENSIONS):
+        for raw in synth.synthesize(count, seed=1, extensions=EXTENSIONS, number_pool=number_pool):
             handle.write(raw + b"\n")
 
     site = Site.objects.create(
@@ -120,7 +129,12 @@ def measure(driver_name: str, count: int, batch: int | None) -> dict:
     summary = SiteMiner(site).mine(batch_size=batch)
     total_seconds = time.perf_counter() - started
     records = spooled.records
+    distinct = Call.objects.exclude(direction="internal").values("remote_number").distinct().count()
+    external = Call.objects.exclude(direction="internal").count()
     return {
+        "distinct_numbers": distinct,
+        "external_calls": external,
+        "number_pool": number_pool or 0,
         "driver": driver_name,
         "records": records,
         "parse_seconds": parse_seconds,
