@@ -1,12 +1,18 @@
 """Throughput of the normalizer: ``python -m calltally.numbering.bench``.
 
-Two figures per site, both through a fresh :class:`Normalizer`:
+Three figures per site (IT and US by default):
 
-* **cold** — every number distinct, so every call pays for phonenumbers'
-  parsing, validation and geocoding (the worst case: a first import);
+* **cold** — every number distinct, through a fresh :class:`Normalizer`, so
+  every call pays for reading, validating and geocoding the number (the
+  worst case: a first import);
+* **warm** — the same numbers again through the same normalizer: every call
+  is answered from its cache;
 * **realistic** — numbers repeat with a Zipf-like popularity (a few numbers
-  take most calls, a long tail is dialled once), as in real call records;
-  cache misses are included.
+  take most calls, a long tail is dialled once), as in real call records,
+  through a fresh normalizer; cache misses are included.
+
+``--reference`` measures the reference reading (``phonenumbers.parse``, see
+``Normalizer(reference=True)``) instead, for comparison.
 
 One-time costs (loading country metadata and the geocoder) are paid by a
 warm-up on other numbers first and reported on their own: they happen once
@@ -101,26 +107,30 @@ def _run(normalizer: Normalizer, calls: list[tuple[str, bool]]) -> float:
     return len(calls) / (time.perf_counter() - started)
 
 
-def bench(site: str, distinct: int, calls: int, zipf: float, seed: int) -> None:
+def bench(site: str, distinct: int, calls: int, zipf: float, seed: int, reference: bool = False) -> None:
     plan, make = SITES[site]
     rng = random.Random(seed)
 
     started = time.perf_counter()
-    Normalizer(plan, cache_size=0)("0")
+    Normalizer(plan, cache_size=0, reference=reference)("0")
     warm = _distinct(make, random.Random(seed + 1), 2_000)
-    _run(Normalizer(plan, cache_size=0), warm)
+    _run(Normalizer(plan, cache_size=0, reference=reference), warm)
     print(f"{site}: one-time warm-up (metadata, geocoder) {time.perf_counter() - started:.2f} s")
 
     cold = _distinct(make, rng, distinct)
-    rate = _run(Normalizer(plan), cold)
+    normalizer = Normalizer(plan, cache_size=max(distinct, 1), reference=reference)
+    rate = _run(normalizer, cold)
     print(f"{site}: cold      {rate:>10,.0f} normalizations/s  ({len(cold):,} distinct numbers)")
+    rate = _run(normalizer, cold)
+    print(f"{site}: warm      {rate:>10,.0f} normalizations/s  (the same numbers again, all cached)")
+    normalizer.cache_clear()
 
     # Popularity of the k-th number is proportional to 1/k**zipf.
     pool = _distinct(make, rng, distinct)
     weights = list(itertools.accumulate(1 / (rank**zipf) for rank in range(1, len(pool) + 1)))
     stream = rng.choices(pool, cum_weights=weights, k=calls)
     unique = len(set(stream))
-    rate = _run(Normalizer(plan), stream)
+    rate = _run(Normalizer(plan, reference=reference), stream)
     print(
         f"{site}: realistic {rate:>10,.0f} normalizations/s  ({calls:,} calls, {unique:,} distinct, "
         f"{1 - unique / calls:.1%} cache hits, Zipf s={zipf})"
@@ -134,9 +144,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--calls", type=int, default=500_000, help="calls in the realistic run")
     parser.add_argument("--zipf", type=float, default=1.0, help="Zipf exponent of number popularity")
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--reference", action="store_true", help="measure the reference (phonenumbers.parse) reading")
     args = parser.parse_args(argv)
     for site in args.site or sorted(SITES):
-        bench(site, args.distinct, args.calls, args.zipf, args.seed)
+        bench(site, args.distinct, args.calls, args.zipf, args.seed, args.reference)
 
 
 if __name__ == "__main__":

@@ -10,10 +10,18 @@ phonenumbers is used for everything a country decides (prefixes, number
 lengths, which ranges are mobile or toll free, short and emergency numbers,
 region names); this module only adds what phonenumbers cannot know: the
 site's access codes, its extensions and its own area.
+
+Numbers not seen before (the cold path) are read by :mod:`.reading`, which
+takes phonenumbers' steps for digit strings on metadata compiled once per
+region (``_choose_fast`` and the ``*_read`` methods). The original reading
+through ``phonenumbers.parse`` (``_choose``, ``_interpret``, ``_type``…) is
+kept as the reference: ``Normalizer(plan, reference=True)`` uses it, and the
+equivalence tests check that both give the same results.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 from collections.abc import Callable
@@ -21,6 +29,7 @@ from collections.abc import Callable
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumberFormat, PhoneNumberType, shortnumberinfo
 
+from . import reading
 from .plan import (
     EMERGENCY,
     INTERNAL,
@@ -120,20 +129,6 @@ def _is_digits(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
-# The order phonenumbers tests number types in: the special ranges first,
-# then fixed line and mobile (see site_type_matcher).
-_SPECIAL_TYPES = (
-    (PhoneNumberType.PREMIUM_RATE, "premium_rate"),
-    (PhoneNumberType.TOLL_FREE, "toll_free"),
-    (PhoneNumberType.SHARED_COST, "shared_cost"),
-    (PhoneNumberType.VOIP, "voip"),
-    (PhoneNumberType.PERSONAL_NUMBER, "personal_number"),
-    (PhoneNumberType.PAGER, "pager"),
-    (PhoneNumberType.UAN, "uan"),
-    (PhoneNumberType.VOICEMAIL, "voicemail"),
-)
-
-
 def site_type_matcher(region: str) -> Callable[[str], int] | None:
     """A fast ``national significant number -> PhoneNumberType`` for one region.
 
@@ -146,41 +141,7 @@ def site_type_matcher(region: str) -> Callable[[str], int] | None:
     normalization. None when phonenumbers has no metadata for the region.
     """
     metadata = PhoneMetadata.metadata_for_region(region)
-    if metadata is None:
-        return None
-
-    def compiled(desc):
-        if desc is None or not desc.national_number_pattern:
-            return None
-        return frozenset(desc.possible_length or ()), re.compile(desc.national_number_pattern).fullmatch
-
-    def matches(matcher, nsn: str) -> bool:
-        if matcher is None:
-            return False
-        lengths, fullmatch = matcher
-        # No lengths means "those of the general description", already checked.
-        return (not lengths or len(nsn) in lengths) and fullmatch(nsn) is not None
-
-    general = compiled(metadata.general_desc)
-    specials = [(kind, compiled(getattr(metadata, attribute, None))) for kind, attribute in _SPECIAL_TYPES]
-    specials = [(kind, matcher) for kind, matcher in specials if matcher is not None]
-    fixed = compiled(metadata.fixed_line)
-    mobile = compiled(metadata.mobile)
-    same = bool(metadata.same_mobile_and_fixed_line_pattern)
-
-    def number_type(nsn: str) -> int:
-        if not matches(general, nsn):
-            return _UNKNOWN_TYPE
-        for kind, matcher in specials:
-            if matches(matcher, nsn):
-                return kind
-        if matches(fixed, nsn):
-            return PhoneNumberType.FIXED_LINE_OR_MOBILE if same or matches(mobile, nsn) else PhoneNumberType.FIXED_LINE
-        if not same and matches(mobile, nsn):
-            return PhoneNumberType.MOBILE
-        return _UNKNOWN_TYPE
-
-    return number_type
+    return reading.type_matcher(metadata) if metadata is not None else None
 
 
 class Normalizer:
@@ -189,9 +150,14 @@ class Normalizer:
     0 disables it).
 
     Never raises: what cannot be read comes back as category ``unknown``.
+
+    Numbers are read by :mod:`.reading`, which answers what phonenumbers
+    answers for digit strings at a fraction of the cost; ``reference=True``
+    reads them through ``phonenumbers.parse`` instead, as the equivalence
+    tests do to check it (the results are the same, only slower).
     """
 
-    def __init__(self, plan: NumberingPlan, cache_size: int = 100_000):
+    def __init__(self, plan: NumberingPlan, cache_size: int = 100_000, *, reference: bool = False):
         # phonenumbers looks its patterns up by their text on every match;
         # this (process-wide, idempotent) switch keeps them compiled instead.
         phonenumbers.enable_pattern_cache()
@@ -234,6 +200,13 @@ class Normalizer:
         self.max_short = max(short.general_desc.possible_length or (8,)) if short and short.general_desc else 0
         self._site_type = site_type_matcher(region)
         self._internal = plan.internal
+        # The reader of the site's country; the reference reading where
+        # phonenumbers does not know the country (only "+" numbers then parse).
+        self._reader: reading.Reader | None = None
+        if not reference:
+            with contextlib.suppress(reading.Unsupported):
+                self._reader = reading.Reader(region)
+        self._pick = self._choose if self._reader is None else self._choose_fast
         self._lookup = functools.lru_cache(maxsize=cache_size)(self._normalize) if cache_size > 0 else self._normalize
 
     def __call__(self, number: str, *, outbound: bool = True) -> Normalized:
@@ -281,7 +254,7 @@ class Normalizer:
             return Normalized(dialled, text, "", INTERNAL, "", "")
         if text[0] == "+":
             if _is_digits(text[1:]):
-                return self._choose(dialled, [text], text)
+                return self._pick(dialled, [text], text)
             return Normalized(dialled, text, "", UNKNOWN, "", "")
         if not plain:
             if not rests:
@@ -289,21 +262,22 @@ class Normalizer:
                     return Normalized(dialled, text, "", SPECIAL, "Service code", "")
                 return Normalized(dialled, text, "", UNKNOWN, "", "")
             # An access code with "*" or "#" in it, followed by digits.
-            return self._choose(dialled, rests, text)
+            return self._pick(dialled, rests, text)
         if outbound:
             # Access code + a complete number beats the digits as dialled:
             # the site says its users dial the code, and "0" + "0223456789"
             # only makes sense that way. The digits as dialled are the
             # fallback for a PBX that records numbers without the code.
-            return self._choose(dialled, [*rests, text], text)
+            return self._pick(dialled, [*rests, text], text)
         # Inbound: the caller id as given, unless only the version without
         # a leading trunk access digit is a number.
         candidates = [text]
         for prefix in self.inbound_prefixes:
             if text.startswith(prefix) and len(text) > len(prefix):
                 candidates.append(text[len(prefix):])
-        return self._choose(dialled, candidates, text)
+        return self._pick(dialled, candidates, text)
 
+    # --- the reference reading, through phonenumbers.parse ----------------------
     def _choose(self, dialled: str, candidates: list[str], text: str) -> Normalized:
         """The first candidate that is a complete number (a valid number, or
         a short service number of the site's country); else the first one
@@ -445,6 +419,100 @@ class Normalizer:
         name, or nothing for a number several countries could own)."""
         described = _geo().description_for_valid_number(number, "en")
         return "" if described == country else described
+
+    # --- the same decisions through the reading module -------------------------------
+    # These mirror _choose, _interpret, _type, _classify and _classify_possible
+    # step for step, on (country code, national significant number) pairs
+    # from reading.Reader instead of parsed PhoneNumber objects.
+
+    def _choose_fast(self, dialled: str, candidates: list[str], text: str) -> Normalized:
+        try:
+            return self._choose_read(dialled, candidates, text)
+        except reading.Unsupported:  # metadata the reader cannot mirror (none today)
+            return self._choose(dialled, candidates, text)
+
+    def _choose_read(self, dialled: str, candidates: list[str], text: str) -> Normalized:
+        read = self._reader.read
+        possible = None
+        for candidate in candidates:
+            number = read(candidate)
+            if number is not None:
+                kind, region = self._type_read(*number)
+                if kind != _UNKNOWN_TYPE:
+                    return self._classify_read(dialled, candidate, number, kind, region)
+            local = None
+            if (
+                self.local_prefix
+                and candidate[0] != "+"
+                and not candidate.startswith(self.trunk)
+                and not (self.starts_international and self.starts_international(candidate))
+            ):
+                local = read(self.local_prefix + candidate)
+                if local is not None:
+                    kind, region = self._type_read(*local)
+                    if kind != _UNKNOWN_TYPE:
+                        return self._classify_read(dialled, candidate, local, kind, region)
+            if self._is_short_read(candidate):
+                return Normalized(
+                    dialled, candidate, "", SPECIAL, f"{country_name(self.region)} (short number)", self.region
+                )
+            if possible is None:
+                for option in (number, local):
+                    if option is not None and reading.country_code(option[0]).is_possible(option[1]):
+                        possible = (candidate, option)
+                        break
+        if possible is not None:
+            return self._classify_possible_read(dialled, *possible)
+        return Normalized(dialled, text, "", UNKNOWN, "", "")
+
+    def _type_read(self, code: int, nsn: str) -> tuple[int, str]:
+        if code == self.country_code:
+            kind = self._reader.site.type_of(nsn)
+            if kind != _UNKNOWN_TYPE:
+                return kind, self.region
+            # The site's own region was just checked: the others sharing its code remain.
+            return reading.country_code(code).type_and_region(nsn, self.region)
+        return reading.country_code(code).type_and_region(nsn)
+
+    def _classify_read(
+        self, dialled: str, digits: str, number: tuple[int, str], kind: int, region: str
+    ) -> Normalized:
+        code, nsn = number
+        category, label = _BY_TYPE.get(kind, (NATIONAL, ""))
+        if region == self.region:
+            country = region
+            if kind in _GEOGRAPHIC and self.area and nsn.startswith(self.area):
+                category = LOCAL
+        else:
+            country = "" if region == _NON_GEOGRAPHIC else region
+            category = INTERNATIONAL
+        name = country_name(region)
+        if label:
+            destination = f"{name} ({label})"
+        elif kind in _GEOGRAPHIC:
+            area = reading.area_description(code, nsn)
+            destination = f"{name}, {area}" if area and area != name else name
+        else:
+            destination = name
+        return Normalized(dialled, digits, f"+{code}{nsn}", category, destination, country)
+
+    def _classify_possible_read(self, dialled: str, digits: str, number: tuple[int, str]) -> Normalized:
+        code, nsn = number
+        e164 = f"+{code}{nsn}"
+        if code == self.country_code:
+            return Normalized(dialled, digits, e164, NATIONAL, country_name(self.region), self.region)
+        region = phonenumbers.region_code_for_country_code(code)
+        country = "" if region in (_NON_GEOGRAPHIC, "ZZ") else region
+        name = country_name(region) if country or region == _NON_GEOGRAPHIC else ""
+        return Normalized(dialled, digits, e164, INTERNATIONAL, name, country)
+
+    def _is_short_read(self, digits: str) -> bool:
+        if not 0 < len(digits) <= self.max_short or not _is_digits(digits):
+            return False
+        number = self._reader.read(digits)
+        return number is not None and shortnumberinfo.is_valid_short_number_for_region(
+            reading.phone_number(*number), self.region
+        )
 
 
 def _as_text(number: object) -> str:
