@@ -13,8 +13,9 @@ from .models import Call, DiscardedCall
 
 EXPORT_COLUMNS = [
     "id", "site", "start", "direction", "disposition", "extension", "person", "cost_center", "remote_number",
-    "dialled_number", "talk_seconds", "ring_seconds", "answered", "account_code", "cost", "currency",
-    "pbx_call_id",
+    "dialled_number", "talk_seconds", "ring_seconds", "answered", "account_code", "account", "cost", "currency",
+    "pbx_call_id", "e164", "category", "destination", "tariff", "rated_prefix", "band", "billed_seconds",
+    "unrated",
 ]
 
 
@@ -44,7 +45,8 @@ def export_rows(sites: list[Site], first: dt.date | None, last: dt.date | None) 
         .values_list(
             "id", "site_id", "start", "direction", "disposition", "extension_number", "person__username",
             "cost_center__code", "remote_number", "dialled_number", "talk_seconds", "ring_seconds", "answered",
-            "account_code", "cost", "currency", "pbx_call_id",
+            "account_code", "cost", "currency", "pbx_call_id", "account", "e164", "category", "destination",
+            "tariff", "rated_prefix", "band", "billed_seconds", "unrated",
         )
     )
     for row in rows.iterator(chunk_size=5000):
@@ -64,9 +66,18 @@ def export_rows(sites: list[Site], first: dt.date | None, last: dt.date | None) 
             "ring_seconds": row[11],
             "answered": row[12],
             "account_code": row[13],
+            "account": row[17],
             "cost": str(row[14]),
             "currency": row[15],
             "pbx_call_id": row[16],
+            "e164": row[18],
+            "category": row[19],
+            "destination": row[20],
+            "tariff": row[21],
+            "rated_prefix": row[22],
+            "band": row[23],
+            "billed_seconds": row[24],
+            "unrated": row[25],
         }
 
 

@@ -17,7 +17,6 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -25,16 +24,20 @@ from django.db.models import F
 
 from calltally.calls.choices import DiscardReason
 from calltally.calls.models import Call, DiscardedCall
-from calltally.directory.models import Extension
+from calltally.directory.accounts import AccountBook
+from calltally.directory.models import Extension, ExtensionAlias
+from calltally.directory.privacy import mask
 from calltally.drivers.base import INBOUND, INTERNAL, OUTBOUND, CdrRecord, Reject, Skip, decode
 from calltally.numbering import Normalizer, NumberingPlan
+from calltally.rating.services import rater_for_site
 from calltally.sites.models import Site
 from calltally.spool.models import SpoolSegment
 from calltally.spool.storage import Spool, SpoolRecord, default_spool, parse_instant
 
 log = logging.getLogger("calltally.miner")
 UTC = dt.UTC
-ZERO = Decimal("0")
+# Warnings per batch about unknown account codes; the rest are counted in one line.
+UNALLOCATED_LOG_LIMIT = 100
 # Discarded calls show this much of the raw record; the spool keeps all of it.
 RAW_TEXT_LIMIT = 20000
 
@@ -64,6 +67,8 @@ class MineSummary:
     skipped_other: int = 0
     reprocessed: int = 0
     auto_acquired: int = 0
+    unrated: int = 0  # outbound calls no tariff rate matched
+    unallocated_accounts: int = 0  # outbound calls whose account code matches no account
     seconds: float = 0.0
 
     def add(self, other: MineSummary) -> None:
@@ -74,6 +79,8 @@ class MineSummary:
         self.skipped_other += other.skipped_other
         self.reprocessed += other.reprocessed
         self.auto_acquired += other.auto_acquired
+        self.unrated += other.unrated
+        self.unallocated_accounts += other.unallocated_accounts
 
     @property
     def total_calls(self) -> int:
@@ -93,6 +100,8 @@ class MineSummary:
             "skipped_internal": self.skipped_internal,
             "skipped_not_calls": self.skipped_other,
             "auto_acquired_extensions": self.auto_acquired,
+            "unrated": self.unrated,
+            "unallocated_account_codes": self.unallocated_accounts,
             "seconds": round(self.seconds, 3),
         }
 
@@ -128,6 +137,8 @@ class SiteMiner:
                 internal=self.is_extension,
             )
         )
+        self.rater = rater_for_site(site)
+        self.accounts = AccountBook.for_site(site)
         vendor = connection.vendor
         if vendor == "sqlite":
             self.adapt_instant = _sqlite_instant
@@ -138,13 +149,19 @@ class SiteMiner:
 
     def load_extensions(self) -> None:
         rows = Extension.objects.filter(site=self.site).values_list(
-            "number", "pk", "person_id", "cost_center_id", "person__cost_center_id", "billing_enabled"
+            "number", "pk", "person_id", "cost_center_id", "person__cost_center_id", "billing_enabled",
+            "person__masked_digits",
         )
-        # number -> (extension id, person id, cost center id, billing enabled)
+        # number -> (extension id, person id, cost center id, billing enabled, digits to mask, number)
         self.extensions = {
-            number: (pk, person_id, own_cc or person_cc, billing)
-            for number, pk, person_id, own_cc, person_cc, billing in rows
+            number: (pk, person_id, own_cc or person_cc, billing, masked or 0, number)
+            for number, pk, person_id, own_cc, person_cc, billing, masked in rows
         }
+        # An alias or DID number stands for its extension: the call is the extension's.
+        by_id = {entry[0]: entry for entry in self.extensions.values()}
+        for alias, extension_id in ExtensionAlias.objects.filter(site=self.site).values_list("number", "extension_id"):
+            if extension_id in by_id:
+                self.extensions.setdefault(alias, by_id[extension_id])
 
     def is_extension(self, number: str) -> bool:
         return bool(number) and (number in self.extensions or self.in_plan(number))
@@ -226,9 +243,10 @@ class SiteMiner:
         adapt = self.adapt_instant
         extensions = self.extensions
         not_configured = DiscardReason.EXTENSION_NOT_CONFIGURED.value
-        site_id, currency = site.pk, site.currency
+        site_id = site.pk
         by_direction = summary.calls
-        normalize = self.normalize
+        normalize, rate, lookup = self.normalize, self.rater.rate, self.accounts.lookup
+        unallocated_seen: list[tuple[str, str, dt.datetime]] = []
         for record, rec, direction, extension, remote in classified:
             known = extensions.get(extension)
             if known is None:
@@ -237,23 +255,61 @@ class SiteMiner:
                      rec.start, extension)
                 )
                 continue
-            ext_id, person_id, cc_id, billing = known
+            ext_id, person_id, cc_id, billing, privacy, extension = known
             by_direction[direction] += 1
+            dialled, calling, called = rec.called, rec.calling, rec.called
+            original_called, final_called = rec.original_called, rec.final_called
+            outbound = direction == OUTBOUND
             if direction == INTERNAL:
                 e164, category, destination = "", "internal", ""
             else:
-                number = normalize(remote, outbound=direction == OUTBOUND)
+                number = normalize(remote, outbound=outbound)
                 # The remote number without the outside-line access code the PBX recorded.
                 remote = number.digits or remote
                 e164, category, destination = number.e164, number.category, number.destination
+            rating = rate(
+                e164=e164, direction=direction, start=rec.start, talk_seconds=rec.talk_seconds,
+                answered=rec.answered, device=rec.dest_device if outbound else rec.orig_device,
+            )
+            if rating.unrated:
+                summary.unrated += 1
+            account, unallocated, code = "", False, rec.account_code
+            if code:
+                rule = lookup(code) if outbound else None
+                if rule is not None:
+                    account = rule.display
+                    cc_id = rule.cost_center_id or cc_id
+                    privacy = max(privacy, rule.privacy_digits)
+                else:
+                    account = code
+                    # Only outbound calls are charged to accounts; an unknown code there is a warning.
+                    unallocated = outbound
+                    if outbound:
+                        summary.unallocated_accounts += 1
+                        unallocated_seen.append((code, rec.pbx_call_id, rec.start))
+            if privacy and direction != INTERNAL:
+                # Privacy at the source: the hidden digits never reach the database.
+                remote, e164 = mask(remote, privacy), mask(e164, privacy)
+                if outbound:
+                    dialled = called = mask(called, privacy)
+                    original_called, final_called = mask(original_called, privacy), mask(final_called, privacy)
+                else:
+                    calling = mask(calling, privacy)
             call_rows.append((
                 site_id, segment_id, record.offset, adapt(rec.start), direction, rec.disposition, rec.answered,
                 rec.ring_seconds, rec.talk_seconds, extension[:32], ext_id, person_id, cc_id, billing,
-                remote[:64], rec.called[:64], rec.calling[:64], rec.called[:64], rec.original_called[:64],
-                rec.final_called[:64], rec.redirecting[:64], rec.orig_device[:128], rec.dest_device[:128],
-                rec.account_code[:64], rec.pbx_call_id[:128], ZERO, currency, e164, category, destination[:100],
-                "", "", "", 0, False, "", False,
+                remote[:64], dialled[:64], calling[:64], called[:64], original_called[:64],
+                final_called[:64], rec.redirecting[:64], rec.orig_device[:128], rec.dest_device[:128],
+                code[:64], rec.pbx_call_id[:128], rating.cost, rating.currency, e164, rating.category or category,
+                (rating.destination or destination)[:100], rating.tariff[:120], rating.prefix[:20], rating.band[:32],
+                rating.billed_seconds, rating.unrated, account[:200], unallocated,
             ))
+        for code, call_id, start in unallocated_seen[:UNALLOCATED_LOG_LIMIT]:
+            log.warning("site %s: account code %r matches no account (call %s at %s)",
+                        site.code, code, call_id or "?", start.isoformat())
+        if len(unallocated_seen) > UNALLOCATED_LOG_LIMIT:
+            log.warning("site %s: %d more calls with unallocated account codes in this batch",
+                        site.code, len(unallocated_seen) - UNALLOCATED_LOG_LIMIT)
         now = adapt(dt.datetime.now(UTC))
         discard_rows = []
         labels = dict(DiscardReason.choices)
@@ -282,7 +338,7 @@ class SiteMiner:
         for number, pk, billing in Extension.objects.filter(site=self.site, number__in=valid).values_list(
             "number", "pk", "billing_enabled"
         ):
-            self.extensions.setdefault(number, (pk, None, None, billing))
+            self.extensions.setdefault(number, (pk, None, None, billing, 0, number))
         for number in valid:
             log.info("site %s: extension %s acquired automatically", self.site.code, number)
         return len(valid)

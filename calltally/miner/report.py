@@ -16,6 +16,11 @@ def summary_lines(summary: MineSummary) -> list[str]:
     lines.append(f"discarded         {data['discarded']:>9}" + (f"  ({reasons})" if reasons else ""))
     lines.append(f"skipped internal  {data['skipped_internal']:>9}")
     lines.append(f"not calls         {data['skipped_not_calls']:>9}  (headers, blank lines)")
+    if data["unrated"]:
+        lines.append(f"unrated           {data['unrated']:>9}  (outbound calls no tariff rate matched)")
+    if data["unallocated_account_codes"]:
+        count = data["unallocated_account_codes"]
+        lines.append(f"unknown accounts  {count:>9}  (outbound calls with an unallocated code)")
     if data["auto_acquired_extensions"]:
         lines.append(f"new extensions    {data['auto_acquired_extensions']:>9}  (automatic acquisition)")
     if summary.reprocessed:
