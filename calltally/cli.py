@@ -20,15 +20,25 @@ Running
   web                run the web server alone
 
 Sites and directory
-  site               add, list and change sites
-  extension          add and list extensions
+  site               add, list and change sites (site set CODE --tariff PLAN)
+  extension          add, list and remove extensions
+  extensions         undefined extensions: list them, create them (extensions undefined --create)
+  users              import and export people with their extensions (CSV, TSV, XLSX)
+  costcenter         add, change and list cost centers
+  accounts           account codes: import, export, list, unallocated
+  ldap               synchronise people from LDAP / Active Directory
   drivers            list the PBX drivers
+
+Tariffs
+  tariff             load, export, assign and compare tariff plans; rate decks; holidays
+  rate               cost simulator: how one call would be priced, step by step
 
 Calls
   import             spool CDR files for a site and mine them
   calls              export calls as CSV or JSON
   discarded          list discarded calls
   reprocess          make discarded calls again (after adding extensions)
+  recalc             make a period's calls again from the spool (after changing tariffs, codes…)
   bench              measure ingest throughput
 
 Administration

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
 from calltally.cliutil import full_clean_or_error, get_site, key_values, print_json
 from calltally.sites.models import Site
@@ -55,6 +56,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-auto-acquire", dest="auto_acquire", action="store_false")
         parser.add_argument("--driver-option", action="append", dest="driver_options", metavar="KEY=VALUE",
                             help="a driver option (repeat); VALUE may be JSON")
+        parser.add_argument("--tariff", metavar="PLAN", help="default tariff plan (see `calltally tariff list`)")
         parser.add_argument("--enabled", action="store_true", default=None)
         parser.add_argument("--disabled", dest="enabled", action="store_false")
 
@@ -70,10 +72,19 @@ class Command(BaseCommand):
             site = get_site(options["code"])
         self.apply(site, options)
         full_clean_or_error(site)
-        site.save()
+        with transaction.atomic():
+            site.save()
+            if options.get("tariff"):
+                from calltally.rating.services import assign_plan
+
+                try:
+                    assign_plan(site, options["tariff"])
+                except ValueError as exc:
+                    raise CommandError(str(exc)) from None
         verb = "added" if action == "add" else "updated"
         self.stdout.write(f"site {site.code} {verb}: {site.name}, driver {site.driver}, {site.country}, "
-                          f"{site.timezone}, {site.currency}, extensions {site.extension_plan}")
+                          f"{site.timezone}, {site.currency}, extensions {site.extension_plan}"
+                          + (f", tariff {options['tariff']}" if options.get("tariff") else ""))
 
     @staticmethod
     def apply(site: Site, options: dict) -> None:
