@@ -76,6 +76,8 @@ def render(r: dict) -> list[str]:
         f"bare parse        {r['parse_seconds']:8.2f} s  {r['parse_rate']:>10,.0f} records/s",
         f"end to end        {r['total_seconds']:8.2f} s  {r['total_rate']:>10,.0f} records/s"
         f"   (spool {r['spool_seconds']:.2f} s, mine {r['mine_seconds']:.2f} s)",
+        f"recalculation     {r['recalc_seconds']:8.2f} s  {r['recalc_rate']:>10,.0f} calls/s"
+        f"   ({r['recalc_calls']:,} calls made again from the spool)",
         f"calls stored      {r['calls']:,}   discarded {r['discarded']:,}   internal skipped {r['skipped_internal']:,}",
         f"outside numbers   {r['distinct_numbers']:,} distinct in {r['external_calls']:,} external calls"
         f" (pool {r['number_pool'] or 'off: every number new'})",
@@ -129,6 +131,10 @@ def measure(driver_name: str, count: int, batch: int | None, number_pool: int | 
     summary = SiteMiner(site).mine(batch_size=batch)
     total_seconds = time.perf_counter() - started
     records = spooled.records
+    # Recalculation of every call just made: the same pipeline again, replacing rows.
+    started = time.perf_counter()
+    recalculated = SiteMiner(site).recalculate(batch_size=batch).reprocessed
+    recalc_seconds = time.perf_counter() - started
     distinct = Call.objects.exclude(direction="internal").values("remote_number").distinct().count()
     external = Call.objects.exclude(direction="internal").count()
     return {
@@ -143,6 +149,9 @@ def measure(driver_name: str, count: int, batch: int | None, number_pool: int | 
         "mine_seconds": total_seconds - spool_seconds,
         "total_seconds": total_seconds,
         "total_rate": records / total_seconds if total_seconds else 0,
+        "recalc_calls": recalculated,
+        "recalc_seconds": recalc_seconds,
+        "recalc_rate": recalculated / recalc_seconds if recalc_seconds else 0,
         "calls": summary.total_calls,
         "discarded": summary.total_discarded,
         "skipped_internal": summary.skipped_internal,
