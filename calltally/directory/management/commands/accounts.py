@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -13,7 +12,7 @@ from calltally.directory.importers import export_accounts, import_accounts
 from calltally.directory.models import AccountCode
 from calltally.directory.tabular import FORMATS, FileRefused
 
-from .users import finish
+from .users import finish, write_export
 
 
 class Command(BaseCommand):
@@ -54,19 +53,7 @@ class Command(BaseCommand):
         finish(self, report, options["json"])
 
     def export(self, options):
-        file_format, output = options["file_format"], options["output"]
-        if file_format == "xlsx" and not output:
-            raise CommandError("an XLSX export needs --output FILE")
-        try:
-            if output:
-                count = export_accounts(Path(output), file_format, bom=options["bom"])
-                self.stderr.write(f"{count} account codes written to {output}")
-            else:
-                buffer = io.StringIO()
-                export_accounts(buffer, file_format, bom=options["bom"])
-                self.stdout.write(buffer.getvalue(), ending="")
-        except OSError as exc:
-            raise CommandError(f"cannot write {output}: {exc.strerror}") from None
+        write_export(self, export_accounts, options, "account codes")
 
     def list(self, options):
         accounts = AccountCode.objects.select_related("site", "cost_center").order_by(

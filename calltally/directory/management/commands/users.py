@@ -12,6 +12,25 @@ from calltally.directory.importers import ImportReport, export_people, import_pe
 from calltally.directory.tabular import FORMATS, FileRefused
 
 
+def write_export(command: BaseCommand, exporter, options: dict, noun: str) -> None:
+    """Run ``exporter`` to --output FILE or to standard output, as the options say."""
+    file_format, output = options["file_format"], options["output"]
+    if file_format == "xlsx" and not output:
+        raise CommandError("an XLSX export needs --output FILE")
+    try:
+        if output:
+            count = exporter(Path(output), file_format, bom=options["bom"])
+            command.stderr.write(f"{count} {noun} written to {output}")
+        else:
+            buffer = io.StringIO()
+            exporter(buffer, file_format, bom=options["bom"])
+            command.stdout.write(buffer.getvalue(), ending="")
+    except FileRefused as exc:
+        raise CommandError(str(exc)) from None
+    except OSError as exc:
+        raise CommandError(f"cannot write {output}: {exc.strerror}") from None
+
+
 def finish(command: BaseCommand, report: ImportReport, as_json: bool) -> None:
     """Print an import report; fail (exit status 1) when the import was, or would be, refused."""
     if as_json:
@@ -62,18 +81,4 @@ class Command(BaseCommand):
         finish(self, report, options["json"])
 
     def export(self, options):
-        file_format, output = options["file_format"], options["output"]
-        if file_format == "xlsx" and not output:
-            raise CommandError("an XLSX export needs --output FILE")
-        try:
-            if output:
-                count = export_people(Path(output), file_format, bom=options["bom"])
-                self.stderr.write(f"{count} people written to {output}")
-            else:
-                buffer = io.StringIO()
-                export_people(buffer, file_format, bom=options["bom"])
-                self.stdout.write(buffer.getvalue(), ending="")
-        except FileRefused as exc:
-            raise CommandError(str(exc)) from None
-        except OSError as exc:
-            raise CommandError(f"cannot write {output}: {exc.strerror}") from None
+        write_export(self, export_people, options, "people")
