@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "calltally.spool",
     "calltally.calls",
     "calltally.rating",
+    "calltally.collectors",
     "calltally.miner",
     "calltally.services",
     "calltally.web",

@@ -1,0 +1,82 @@
+"""The contract every collector (one way a PBX delivers records) follows.
+
+A collector receives raw records for one connection and hands them to a
+:class:`Sink`, which appends them to the site's spool and fsyncs them before it
+returns: a collector acknowledges its sender (FTP transfer reply, HTTP 2xx)
+only after ``sink`` has returned. Collectors run as asyncio tasks inside the
+Recorder; blocking work (file I/O, fsync, a library's own server loop) goes
+through ``asyncio.to_thread``. A collector never touches the database itself:
+the Recorder gives it everything it needs, and its state goes through
+:class:`Status`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Protocol
+
+
+class ConfigError(ValueError):
+    """A connection's parameters cannot work; the message says how to fix them."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionConfig:
+    """What a collector knows of its connection."""
+
+    id: int
+    site_code: str
+    kind: str
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+
+class Sink(Protocol):
+    """Where received records go (implemented by the Recorder over the spool)."""
+
+    def append(self, records: list[bytes], source: str) -> int:
+        """Append and fsync raw records (each without its line terminator); returns how many."""
+
+    def append_file(self, path: Path, name: str, source: str) -> tuple[int, bool]:
+        """Spool a whole received file once per content; returns (records, was a duplicate)."""
+
+
+class Status(Protocol):
+    """How a collector reports its state (shown by `calltally status`)."""
+
+    def set(self, state: str, detail: str = "") -> None:
+        """``state``: starting, listening, connected, polling, waiting, error, stopped."""
+
+    def received(self, count: int) -> None:
+        """``count`` records were just spooled."""
+
+
+class Collector:
+    """Base class of the collectors; one subclass per connection kind."""
+
+    kind: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    # Option names and a one-line help each, for `calltally connection add --help` and the README.
+    options: ClassVar[dict[str, str]] = {}
+
+    def __init__(self, config: ConnectionConfig, sink: Sink, status: Status):
+        self.config = config
+        self.sink = sink
+        self.status = status
+
+    @classmethod
+    def validate(cls, parameters: dict[str, Any]) -> dict[str, Any]:
+        """Check and normalise parameters before they are stored (hash passwords here).
+
+        Raises :class:`ConfigError` with a message that says what to change.
+        """
+        return dict(parameters)
+
+    async def run(self) -> None:
+        """Receive until cancelled. Must survive a misbehaving peer; may raise only on a
+        fault of its own configuration (the Recorder then retries with back-off)."""
+        raise NotImplementedError
+
+    async def test(self) -> str:
+        """A quick check for `calltally connection test` (can it bind, connect, list…)."""
+        return "no test for this kind"
