@@ -118,6 +118,8 @@ class Connection(models.Model):
     parameters = models.JSONField(default=dict, blank=True)
     enabled = models.BooleanField(default=True)
     created = models.DateTimeField(auto_now_add=True)
+    # The Recorder restarts a connection whose row changed since it started it.
+    updated = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["site__code", "id"]
