@@ -37,7 +37,7 @@ from calltally.spool.storage import Spool, SpoolRecord, default_spool, parse_ins
 log = logging.getLogger("calltally.miner")
 UTC = dt.UTC
 # Warnings per batch about unknown account codes; the rest are counted in one line.
-UNALLOCATED_LOG_LIMIT = 100
+UNALLOCATED_LOG_LIMIT = 20
 # Discarded calls show this much of the raw record; the spool keeps all of it.
 RAW_TEXT_LIMIT = 20000
 

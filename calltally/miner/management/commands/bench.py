@@ -90,7 +90,7 @@ def measure(driver_name: str, count: int, batch: int | None, number_pool: int | 
     from django.conf import settings
 
     from calltally.calls.models import Call
-    from calltally.directory.models import CostCenter, Extension, Person
+    from calltally.directory.models import AccountCode, CostCenter, Extension, Person, normalize_account_code
     from calltally.miner.pipeline import SiteMiner
     from calltally.sites.models import Site
     from calltally.spool.services import spool_file
@@ -115,6 +115,13 @@ def measure(driver_name: str, count: int, batch: int | None, number_pool: int | 
     Extension.objects.bulk_create([
         Extension(site=site, number=str(n), person=person) for n, person in zip(EXTENSIONS, people, strict=True)
     ])
+    # The account codes the synthesizers dial (CC10…CC99 and 100…999), as a site would have them.
+    AccountCode.objects.bulk_create(
+        [AccountCode(site=site, code=f"CC{n}", normalized=normalize_account_code(f"CC{n}"),
+                     description=f"Client {n}", cost_center=centers[n % 10]) for n in range(10, 100)]
+        + [AccountCode(site=site, code=str(n), normalized=normalize_account_code(str(n)), description=f"Matter {n}")
+           for n in range(100, 1000)]
+    )
 
     # Bare parse: the driver alone over the same lines, in the Miner's batch size.
     driver = get_driver_class(driver_name)(DriverOptions(timezone=site.zone, options=options))
