@@ -210,7 +210,7 @@ class Spool:
                 lines = data[: end + 1].split(b"\n")[:-1][: max_records - len(records)]
                 append = records.append
                 for line in lines:
-                    append(_parse_line(position, line))
+                    append(parse_line(position, line))
                     position += len(line) + 1
         return records, position
 
@@ -223,7 +223,8 @@ class Spool:
             yield from records
 
 
-def _parse_line(offset: int, line: bytes) -> SpoolRecord:
+def parse_line(offset: int, line: bytes) -> SpoolRecord:
+    """One stored line (without its LF) as a record; ``offset`` is where the line starts."""
     first = line.find(b"\t")
     second = line.find(b"\t", first + 1) if first >= 0 else -1
     if second < 0:

@@ -1,19 +1,36 @@
-"""`calltally up`: every CallTally service in one supervised process tree."""
+"""`calltally up`: every CallTally service in one supervised process tree.
+
+The supervisor starts each service as a child process (`calltally web`,
+`calltally recorder`, `calltally miner`), restarts a child that exits with a
+growing back-off (1 s, 2 s, 4 s… up to a minute), and stops them all on SIGTERM
+or Ctrl-C. Once a second it reads the services' ``ServiceHeartbeat`` rows,
+where `calltally service stop|start|restart NAME` leaves its requests (see
+``calltally.services.control``).
+"""
 
 from __future__ import annotations
 
+import logging
+import os
 import signal
 import subprocess
 import sys
 import time
 
 from django.contrib.auth import get_user_model
+from django.core.management import get_commands
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import close_old_connections, transaction
 
+from calltally.services import control
+from calltally.services.heartbeat import BEAT_SECONDS, Heartbeat
+from calltally.services.models import ServiceHeartbeat
 from calltally.web.models import AccountFlags
 
+log = logging.getLogger("calltally.services")
 MAX_BACKOFF = 60
+STOP_TIMEOUT = 15
+POLL_SECONDS = 1.0
 
 
 def ensure_admin(stdout) -> None:
@@ -27,27 +44,53 @@ def ensure_admin(stdout) -> None:
     stdout.write("created the account admin with password admin; you will be asked to change it at first sign-in")
 
 
+def service_argv(bind: str, web_port: int) -> list[tuple[str, list[str]]]:
+    """The supervised services and their command lines, in start order."""
+    return [
+        ("web", ["web", "--bind", bind, "--port", str(web_port)]),
+        ("recorder", ["recorder"]),
+        ("miner", ["miner"]),
+        # The Scheduler (alarms such as calltally.services.status.silent_sites, reports) goes here
+        # as ("scheduler", ["scheduler"]) once its command exists, and in control.SERVICES.
+    ]
+
+
 class Child:
-    """One supervised service process."""
+    """One supervised service process and what the supervisor knows of it."""
 
     def __init__(self, name: str, argv: list[str]):
         self.name = name
         self.argv = argv
         self.process: subprocess.Popen | None = None
         self.failures = 0
-        self.next_start = 0.0
+        self.next_start = 0.0  # monotonic time of the next start after a crash; 0 when none is due
         self.started_at = 0.0
+        self.wanted = True  # False after `calltally service stop NAME`
+        self.restart_after_exit = False  # a requested restart: start again at once, not a failure
+        self.kill_at = 0.0  # SIGTERM sent: SIGKILL if still alive then
+        self.handled_restart = None  # the restart_requested value already acted on
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
 
     def start(self) -> None:
         self.process = subprocess.Popen([sys.executable, "-m", "calltally.cli", *self.argv])
         self.started_at = time.monotonic()
+        self.next_start = 0.0
+        self.kill_at = 0.0
+
+    def terminate(self) -> None:
+        if self.running and not self.kill_at:
+            self.process.send_signal(signal.SIGTERM)
+            self.kill_at = time.monotonic() + STOP_TIMEOUT
 
     def poll(self) -> int | None:
         return None if self.process is None else self.process.poll()
 
 
 class Command(BaseCommand):
-    help = "Start every CallTally service (web, miner) and keep them running; Ctrl-C stops all."
+    help = "Start every CallTally service (web, recorder, miner) and keep them running; Ctrl-C stops all."
 
     def add_arguments(self, parser):
         parser.add_argument("--bind", default="127.0.0.1", help="web address (default 127.0.0.1)")
@@ -57,10 +100,7 @@ class Command(BaseCommand):
         if not 0 < options["web_port"] < 65536:
             raise CommandError("--web-port must be between 1 and 65535")
         ensure_admin(self.stdout)
-        children = [
-            Child("web", ["web", "--bind", options["bind"], "--port", str(options["web_port"])]),
-            Child("miner", ["miner"]),
-        ]
+        children = [Child(name, argv) for name, argv in service_argv(options["bind"], options["web_port"])]
         stopping = False
 
         def stop(*_):
@@ -69,35 +109,146 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
+        heartbeat = Heartbeat(control.SUPERVISOR)
+        heartbeat.start()
         for child in children:
-            child.start()
+            # A new `up` starts everything: requests left from an earlier run are forgotten.
+            ServiceHeartbeat.objects.update_or_create(name=child.name, defaults={
+                "desired": ServiceHeartbeat.DESIRED_RUNNING, "restart_requested": None,
+                "supervisor_state": "starting", "supervisor_pid": os.getpid()})
+        for child in children:
+            self.start(child)
         self.stdout.write(f"CallTally is up: http://{options['bind']}:{options['web_port']}/  (Ctrl-C stops it)")
+        self.stdout.flush()
+        last_poll = last_beat = time.monotonic()
         try:
             while not stopping:
-                time.sleep(0.5)
+                time.sleep(0.25)
                 now = time.monotonic()
                 for child in children:
-                    code = child.poll()
-                    if code is None:
-                        if child.failures and now - child.started_at > MAX_BACKOFF:
-                            child.failures = 0  # it has been healthy for a while
-                        continue
-                    if child.next_start == 0.0:
-                        child.failures += 1
-                        delay = min(MAX_BACKOFF, 2 ** (child.failures - 1))
-                        child.next_start = now + delay
-                        self.stderr.write(f"{child.name} exited with status {code}; restarting in {delay}s")
-                    elif now >= child.next_start:
-                        child.next_start = 0.0
-                        child.start()
+                    self.watch(child, now)
+                if now - last_poll >= POLL_SECONDS:
+                    last_poll = now
+                    self.poll_requests(children)
+                if now - last_beat >= BEAT_SECONDS:
+                    last_beat = now
+                    self.safely(heartbeat.beat)
         finally:
             self.shutdown(children)
+            self.safely(heartbeat.stop)
+        self.stdout.write("CallTally stopped")
+        sys.stdout.flush()
+
+    # --- one child --------------------------------------------------------
+    def start(self, child: Child) -> None:
+        try:
+            child.start()
+        except OSError as exc:  # cannot even fork: treat like a crash
+            self.failed(child, f"could not start: {exc}", time.monotonic())
+            return
+        self.mark(child, supervisor_state="running")
+
+    def watch(self, child: Child, now: float) -> None:
+        if child.running:
+            if child.kill_at and now >= child.kill_at:
+                log.warning("%s did not stop within %ss; killing it", child.name, STOP_TIMEOUT)
+                child.process.kill()
+            elif child.failures and now - child.started_at > MAX_BACKOFF:
+                child.failures = 0  # it has been healthy for a while
+            return
+        if child.process is not None and child.kill_at:
+            # It stopped because we asked it to.
+            child.kill_at = 0.0
+            child.process = None
+            if child.restart_after_exit and child.wanted:
+                child.restart_after_exit = False
+                log.info("%s restarting on request", child.name)
+                self.start(child)
+            else:
+                log.info("%s stopped on request", child.name)
+                self.mark(child, supervisor_state="stopped")
+            return
+        if not child.wanted:
+            return
+        if child.process is not None:
+            code = child.process.returncode
+            child.process = None
+            reason = f"exited with status {code}"
+            if child.argv[0] not in get_commands():
+                reason += f" — `calltally {child.argv[0]}` does not exist in this installation"
+            self.failed(child, reason, now)
+        elif child.next_start and now >= child.next_start:
+            self.start(child)
+
+    def failed(self, child: Child, reason: str, now: float) -> None:
+        child.failures += 1
+        delay = min(MAX_BACKOFF, 2 ** (child.failures - 1))
+        child.next_start = now + delay
+        log.error("%s %s; restarting in %ss", child.name, reason, delay)
+        self.mark(child, supervisor_state="restarting", last_error=f"{reason} (supervisor)",
+                  last_error_at=control.now())
+
+    # --- requests from `calltally service` ----------------------------------
+    def poll_requests(self, children: list[Child]) -> None:
+        try:
+            close_old_connections()
+            rows = {row.name: row for row in ServiceHeartbeat.objects.filter(name__in=[c.name for c in children])}
+        except Exception as exc:  # the database may be briefly busy; ask again next second
+            log.warning("supervisor: cannot read service requests: %s", exc)
+            return
+        for child in children:
+            row = rows.get(child.name)
+            if row is None:
+                continue
+            wanted = row.desired != ServiceHeartbeat.DESIRED_STOPPED
+            if not wanted and child.wanted:
+                child.wanted = False
+                child.restart_after_exit = False
+                child.next_start = 0.0
+                child.failures = 0
+                if child.running:
+                    log.info("%s: stop requested", child.name)
+                    child.terminate()
+                else:
+                    self.mark(child, supervisor_state="stopped")
+            elif wanted and not child.wanted:
+                child.wanted = True
+                if not child.running:
+                    log.info("%s: start requested", child.name)
+                    self.start(child)
+                else:
+                    child.restart_after_exit = True  # still stopping: start it again once it is gone
+            if row.restart_requested and row.restart_requested != child.handled_restart:
+                child.handled_restart = row.restart_requested
+                self.safely(lambda r=row: ServiceHeartbeat.objects.filter(
+                    pk=r.pk, restart_requested=r.restart_requested).update(restart_requested=None))
+                if not child.wanted:
+                    continue
+                log.info("%s: restart requested", child.name)
+                child.failures = 0
+                if child.running:
+                    child.restart_after_exit = True
+                    self.mark(child, supervisor_state="restarting")
+                    child.terminate()
+                elif not child.kill_at:
+                    self.start(child)
+
+    # --- helpers ------------------------------------------------------------
+    def mark(self, child: Child, **fields) -> None:
+        self.safely(lambda: ServiceHeartbeat.objects.update_or_create(name=child.name, defaults=fields))
+
+    @staticmethod
+    def safely(action) -> None:
+        try:
+            action()
+        except Exception as exc:  # bookkeeping only: never let it stop the supervisor
+            log.warning("supervisor: could not record the services' state: %s", exc)
 
     def shutdown(self, children: list[Child]) -> None:
         for child in children:
-            if child.poll() is None:
+            if child.running:
                 child.process.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + STOP_TIMEOUT
         for child in children:
             if child.process is None:
                 continue
@@ -106,5 +257,5 @@ class Command(BaseCommand):
             except subprocess.TimeoutExpired:
                 child.process.kill()
                 child.process.wait()
-        self.stdout.write("CallTally stopped")
-        sys.stdout.flush()
+        for child in children:
+            self.mark(child, supervisor_state="", supervisor_pid=None)

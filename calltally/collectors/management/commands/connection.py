@@ -1,0 +1,200 @@
+"""`calltally connection add|list|set|test|remove`: how each site's records arrive."""
+
+from __future__ import annotations
+
+import asyncio
+
+from django.core.management.base import BaseCommand, CommandError
+
+from calltally.cliutil import get_site, key_values, print_json
+from calltally.collectors import COLLECTOR_PATHS, collector_class
+from calltally.collectors.base import ConfigError, ConnectionConfig
+from calltally.sites.models import Connection
+
+SECRET_WORDS = ("password", "passphrase", "token", "secret", "login_script", "private_key")
+TEST_TIMEOUT = 30
+
+
+def is_secret(key: str) -> bool:
+    return any(word in key.lower() for word in SECRET_WORDS)
+
+
+def shown_parameters(parameters: dict) -> dict:
+    """Parameters with every secret replaced by "(set)"; ``token_sha256`` is shown as ``token``."""
+    shown = {}
+    for key, value in (parameters or {}).items():
+        if key.endswith("_sha256"):
+            key = key[: -len("_sha256")]
+        shown[key] = "(set)" if is_secret(key) and value not in (None, "") else value
+    return shown
+
+
+class _NullSink:
+    def append(self, records, source):
+        return len(records)
+
+    def append_file(self, path, name, source):
+        return 0, False
+
+
+class _NullStatus:
+    def set(self, state, detail=""):
+        pass
+
+    def received(self, count):
+        pass
+
+
+def load_class(kind: str):
+    try:
+        return collector_class(kind)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    except ImportError as exc:
+        raise CommandError(f"the {kind} collector is not available in this installation: {exc}") from None
+
+
+def validated(kind: str, parameters: dict) -> dict:
+    try:
+        return load_class(kind).validate(parameters)
+    except ConfigError as exc:
+        raise CommandError(f"{kind}: {exc}") from None
+
+
+def get_connection(connection_id: int) -> Connection:
+    try:
+        return Connection.objects.select_related("site").get(pk=connection_id)
+    except Connection.DoesNotExist:
+        raise CommandError(f"no connection #{connection_id} (see `calltally connection list`)") from None
+
+
+class Command(BaseCommand):
+    help = "Add, list, change, test and remove connections (how a site's PBX delivers its records)."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True, metavar="add|list|set|test|remove")
+        add = sub.add_parser("add", help="add a connection to a site")
+        add.add_argument("--site", required=True, metavar="CODE")
+        add.add_argument("--kind", required=True, choices=list(COLLECTOR_PATHS))
+        add.add_argument("--option", action="append", dest="options", metavar="KEY=VALUE",
+                         help="an option of the kind (repeat); see docs/collectors.md")
+        add.add_argument("--disabled", action="store_true", help="add it disabled")
+
+        listing = sub.add_parser("list", help="list the connections and their state")
+        listing.add_argument("--site", metavar="CODE")
+        listing.add_argument("--json", action="store_true")
+
+        change = sub.add_parser("set", help="change a connection's options or enable/disable it")
+        change.add_argument("id", type=int)
+        change.add_argument("--option", action="append", dest="options", metavar="KEY=VALUE",
+                            help="set an option (repeat); KEY= with no value removes it")
+        state = change.add_mutually_exclusive_group()
+        state.add_argument("--enable", dest="enabled", action="store_true", default=None)
+        state.add_argument("--disable", dest="enabled", action="store_false")
+
+        test = sub.add_parser("test", help="check a connection (can it bind, connect, open…)")
+        test.add_argument("id", type=int)
+
+        remove = sub.add_parser("remove", help="remove a connection (its spooled records stay)")
+        remove.add_argument("id", type=int)
+
+    def handle(self, *args, **options):
+        return getattr(self, "do_" + options["action"])(options)
+
+    def do_add(self, options):
+        from calltally.collectors.http_push import new_token
+
+        site = get_site(options["site"])
+        kind = options["kind"]
+        parameters = key_values(options["options"], "--option")
+        generated = None
+        if kind == "http-push" and not parameters.get("token"):
+            generated = parameters["token"] = new_token()
+        parameters = validated(kind, parameters)
+        connection = Connection.objects.create(site=site, kind=kind, parameters=parameters,
+                                               enabled=not options["disabled"])
+        self.stdout.write(f"connection #{connection.pk} added: {site.code} {kind} "
+                          f"{self.describe(shown_parameters(parameters))}"
+                          + ("" if connection.enabled else " (disabled)"))
+        if kind == "http-push":
+            self.stdout.write(f"POST records to /push/{connection.pk}/ with the header "
+                              "Authorization: Bearer <token>")
+        if generated:
+            self.stdout.write(f"token: {generated}")
+            self.stdout.write("(shown only now: it is stored hashed; set a new one with "
+                              f"`calltally connection set {connection.pk} --option token=…`)")
+
+    def do_set(self, options):
+        connection = get_connection(options["id"])
+        if options["options"]:
+            parameters = dict(connection.parameters or {})
+            for key, value in key_values(options["options"], "--option").items():
+                if value == "":
+                    parameters.pop(key, None)
+                else:
+                    parameters[key] = value
+            connection.parameters = validated(connection.kind, parameters)
+        if options["enabled"] is not None:
+            connection.enabled = options["enabled"]
+        connection.save()
+        self.stdout.write(f"connection #{connection.pk} updated: {connection.site.code} {connection.kind} "
+                          f"{self.describe(shown_parameters(connection.parameters))}"
+                          + ("" if connection.enabled else " (disabled)"))
+
+    def do_remove(self, options):
+        connection = get_connection(options["id"])
+        text = str(connection)
+        connection.delete()
+        self.stdout.write(f"connection #{options['id']} ({text}) removed; its spooled records stay")
+
+    def do_test(self, options):
+        connection = get_connection(options["id"])
+        cls = load_class(connection.kind)
+        config = ConnectionConfig(connection.pk, connection.site.code, connection.kind,
+                                  dict(connection.parameters or {}))
+        try:
+            collector = cls(config, _NullSink(), _NullStatus())
+            result = asyncio.run(asyncio.wait_for(collector.test(), TEST_TIMEOUT))
+        except ConfigError as exc:
+            raise CommandError(f"#{connection.pk}: {exc}") from None
+        except TimeoutError:
+            raise CommandError(f"#{connection.pk}: no answer within {TEST_TIMEOUT}s") from None
+        self.stdout.write(f"#{connection.pk} {connection.kind}: {result}")
+        if result.startswith("FAILED"):
+            raise CommandError("the test failed")
+
+    def do_list(self, options):
+        from calltally.collectors.models import ConnectionState
+
+        connections = Connection.objects.select_related("site")
+        if options.get("site"):
+            connections = connections.filter(site=get_site(options["site"]))
+        states = {s.connection_id: s for s in ConnectionState.objects.filter(connection__in=connections)}
+        rows = []
+        for c in connections:
+            state = states.get(c.pk)
+            rows.append({
+                "id": c.pk, "site": c.site.code, "kind": c.kind, "enabled": c.enabled,
+                "parameters": shown_parameters(c.parameters),
+                "state": state.state if state else "never started",
+                "detail": state.detail if state else "",
+                "records": state.records_total if state else 0,
+                "last_record_at": state.last_record_at if state else None,
+                "last_error": state.last_error if state else "",
+                "updated": c.updated,
+            })
+        if options["json"]:
+            print_json(rows, self.stdout)
+            return
+        if not rows:
+            self.stdout.write("no connections; add one with `calltally connection add --site CODE --kind KIND`")
+            return
+        for row in rows:
+            self.stdout.write(
+                f"#{row['id']:<4} {row['site']:<12} {row['kind']:<12} "
+                f"{'enabled ' if row['enabled'] else 'disabled'} {row['state']:<12} {row['records']:>9} records  "
+                f"{self.describe(row['parameters'])}" + (f"  [{row['detail']}]" if row["detail"] else ""))
+
+    @staticmethod
+    def describe(parameters: dict) -> str:
+        return " ".join(f"{key}={value}" for key, value in parameters.items())

@@ -1,0 +1,126 @@
+"""Service states as people see them, and the database control channel.
+
+``calltally up`` supervises its children and polls their ``ServiceHeartbeat``
+rows every second; ``calltally service stop|start|restart NAME`` (from any
+shell, any host sharing the database) writes ``desired`` or
+``restart_requested`` on the row and the supervisor acts on it. A service run
+alone (``calltally miner`` under systemd, say) has no supervisor: it is
+controlled by systemd, and ``calltally service list`` still shows it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+
+from .models import ServiceHeartbeat
+
+UTC = dt.UTC
+STALE_SECONDS = 30
+SUPERVISOR = "supervisor"
+# The services `calltally up` runs, in start order. The Scheduler joins here when it exists.
+SERVICES = ("web", "recorder", "miner")
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(UTC)
+
+
+def pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def service_state(row: ServiceHeartbeat | None, at: dt.datetime | None = None,
+                  supervisor_alive: bool = False) -> str:
+    """running, stopped, degraded (stale heartbeat) or restarting."""
+    at = at or now()
+    if row is None:
+        return "stopped"
+    if supervisor_alive and row.supervisor_state in {"restarting", "starting"}:
+        return "restarting"
+    if supervisor_alive and row.supervisor_state == "stopped":
+        return "stopped"
+    if row.started is None or (row.stopped is not None and row.stopped >= row.started):
+        return "stopped"
+    if row.host == socket.gethostname() and not pid_alive(row.pid):
+        return "stopped"  # died without recording its stop (kill -9, power loss)
+    if row.beat is None or (at - row.beat).total_seconds() > STALE_SECONDS:
+        return "degraded"
+    return "running"
+
+
+def supervisor_row() -> ServiceHeartbeat | None:
+    return ServiceHeartbeat.objects.filter(name=SUPERVISOR).first()
+
+
+def supervisor_running(row: ServiceHeartbeat | None = None, at: dt.datetime | None = None) -> bool:
+    row = row if row is not None else supervisor_row()
+    return service_state(row, at) == "running"
+
+
+def describe(row: ServiceHeartbeat | None, name: str, at: dt.datetime, supervisor_alive: bool) -> dict:
+    state = service_state(row, at, supervisor_alive)
+    running = state in {"running", "degraded"}
+    return {
+        "name": name,
+        "state": state,
+        "pid": row.pid if row and running else None,
+        "host": row.host if row else "",
+        "started": row.started if row else None,
+        "uptime_seconds": round((at - row.started).total_seconds()) if row and running and row.started else None,
+        "heartbeat_age_seconds": round((at - row.beat).total_seconds()) if row and row.beat else None,
+        "last_error": row.last_error if row else "",
+        "last_error_at": row.last_error_at if row else None,
+        "supervised": bool(row and supervisor_alive and row.supervisor_state),
+        "desired": row.desired if row else ServiceHeartbeat.DESIRED_RUNNING,
+    }
+
+
+def services(at: dt.datetime | None = None) -> list[dict]:
+    """Every known service (the usual ones even if never started), then any other row; supervisor last."""
+    at = at or now()
+    rows = {row.name: row for row in ServiceHeartbeat.objects.all()}
+    supervisor = rows.pop(SUPERVISOR, None)
+    alive = supervisor_running(supervisor, at) if supervisor else False
+    names = list(SERVICES) + sorted(set(rows) - set(SERVICES))
+    result = [describe(rows.get(name), name, at, alive) for name in names]
+    if supervisor is not None:
+        result.append(describe(supervisor, SUPERVISOR, at, False))
+    return result
+
+
+def request(name: str, action: str) -> None:
+    """Record a `service start|stop|restart` request for the supervisor."""
+    defaults = {}
+    if action == "stop":
+        defaults["desired"] = ServiceHeartbeat.DESIRED_STOPPED
+    elif action == "start":
+        defaults["desired"] = ServiceHeartbeat.DESIRED_RUNNING
+    elif action == "restart":
+        defaults["desired"] = ServiceHeartbeat.DESIRED_RUNNING
+        defaults["restart_requested"] = now()
+    else:
+        raise ValueError(action)
+    ServiceHeartbeat.objects.update_or_create(name=name, defaults=defaults)
+
+
+def format_seconds(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    seconds = int(seconds)
+    if seconds < 120:
+        return f"{seconds}s"
+    if seconds < 7200:
+        return f"{seconds // 60}m"
+    if seconds < 172800:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    return f"{seconds // 86400}d{seconds % 86400 // 3600}h"

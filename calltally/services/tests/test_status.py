@@ -1,0 +1,182 @@
+"""`calltally status`, `calltally spool show` and the silent-site alarm, in-process with fixed clocks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import zoneinfo
+from pathlib import Path
+
+import pytest
+from django.core.management.base import CommandError
+from django.db.models import Count
+
+from calltally.calls.choices import DiscardReason
+from calltally.calls.models import Call, DiscardedCall
+from calltally.collectors.models import ConnectionState
+from calltally.directory.models import Extension
+from calltally.services.models import SiteMonitoring
+from calltally.services.rawview import decode, lines_backwards
+from calltally.services.status import silent_sites, site_status
+from calltally.sites.models import Connection
+
+FIXTURE = Path(__file__).resolve().parents[2] / "miner" / "tests" / "fixtures" / "asterisk-hq.csv"
+ROME = zoneinfo.ZoneInfo("Europe/Rome")
+UTC = dt.UTC
+
+
+def rome(*args) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=ROME)
+
+
+@pytest.fixture
+def hq(make_site, spool, cli):
+    site = make_site("HQ")
+    Extension.objects.bulk_create([Extension(site=site, number="201"), Extension(site=site, number="202")])
+    cli("import", "--site", "HQ", str(FIXTURE))
+    return site
+
+
+def test_status_counts_todays_records_calls_discards_and_unknown_extensions(hq, make_site, cli):
+    make_site("BR")  # a second site, idle
+    payload = json.loads(cli("status", "--json"))
+    sites = {item["site"]: item for item in payload["sites"]}
+    site = sites["HQ"]
+    reasons = dict(DiscardedCall.objects.filter(site=hq).values_list("reason").annotate(n=Count("id")))
+    assert site["records_today"] == 7
+    assert site["calls_today"] == Call.objects.filter(site=hq).count() > 0
+    assert site["discarded_today"] == reasons and reasons[DiscardReason.EXTENSION_NOT_CONFIGURED] > 0
+    unknown = set(DiscardedCall.objects.filter(reason=DiscardReason.EXTENSION_NOT_CONFIGURED)
+                  .values_list("extension_number", flat=True))
+    assert site["unknown_extensions"] == len(unknown) > 0
+    prefix = "2026-11-25T21:30:00.123456Z\timport:asterisk-hq.csv\t"
+    assert site["spool_bytes"] == FIXTURE.stat().st_size + 7 * len(prefix)
+    assert site["last_record_source"] == "import:asterisk-hq.csv"
+    assert site["backlog_bytes_today"] == 0
+    assert sites["BR"]["records_today"] == 0 and sites["BR"]["last_record_received"] is None
+    assert {item["name"] for item in payload["services"]} >= {"web", "recorder", "miner"}
+
+    text = cli("status")
+    assert "Site HQ" in text and "today: 7 records" in text and "unknown extensions: " in text
+
+
+def test_status_uses_a_bounded_number_of_queries(hq, make_site, django_assert_max_num_queries):
+    for code in ("B1", "B2", "B3"):
+        make_site(code)
+    with django_assert_max_num_queries(10):
+        site_status()
+
+
+def test_status_shows_connections_with_the_recorders_state(hq, cli):
+    conn = Connection.objects.create(site=hq, kind="tcp-listen", parameters={"port": 9000})
+    ConnectionState.objects.create(connection=conn, state="listening", detail="0.0.0.0:9000",
+                                   last_error="connection reset", last_record_at=dt.datetime.now(UTC))
+    site = json.loads(cli("status", "--json"))["sites"][0]
+    assert site["connections"][0]["state"] == "listening"
+    assert site["connections"][0]["last_error"] == "connection reset"
+    assert "connection #" in cli("status") and "listening (0.0.0.0:9000)" in cli("status")
+
+
+# --- silent sites ---------------------------------------------------------------
+FRIDAY_5PM = rome(2026, 3, 6, 17, 0)
+
+
+@pytest.fixture
+def quiet_site(make_site, spool):
+    site = make_site("HQ")
+    spool.append("HQ", [b"last record"], "test", received=FRIDAY_5PM)
+    return site
+
+
+def test_a_site_is_silent_after_four_business_hours_without_records(quiet_site):
+    assert silent_sites(rome(2026, 3, 6, 17, 59)) == []
+    # Friday 17-18 and Monday 8-10: three business hours, not yet.
+    assert silent_sites(rome(2026, 3, 9, 10, 0)) == []
+    silent = silent_sites(rome(2026, 3, 9, 11, 30))
+    assert [item["site"] for item in silent] == ["HQ"]
+    assert silent[0]["hours"] == 4.5
+
+
+def test_weekends_and_nights_do_not_count(quiet_site):
+    assert silent_sites(rome(2026, 3, 8, 23, 0)) == []  # Sunday night
+    assert silent_sites(rome(2026, 3, 9, 7, 59)) == []  # Monday before opening
+
+
+def test_the_silence_threshold_and_business_hours_are_configurable(quiet_site, cli):
+    out = cli("status", "--set-silence", "HQ", "1", "--days", "mon-sun", "--from", "00:00", "--to", "24:00")
+    assert "silent after 1 h" in out
+    assert SiteMonitoring.objects.get(site=quiet_site).business_days == list(range(7))
+    assert silent_sites(rome(2026, 3, 6, 18, 30))[0]["site"] == "HQ"
+    cli("status", "--set-silence", "HQ", "0")
+    assert silent_sites(rome(2026, 4, 6, 12, 0)) == []  # 0 turns the alarm off
+    with pytest.raises(CommandError, match="not a weekday"):
+        cli("status", "--set-silence", "HQ", "4", "--days", "mon-xyz")
+    with pytest.raises(CommandError, match="end after they start"):
+        cli("status", "--set-silence", "HQ", "4", "--from", "18:00", "--to", "08:00")
+
+
+def test_status_shows_a_silent_site(quiet_site, cli, monkeypatch):
+    from calltally.services.status import system_status
+
+    monday_noon = rome(2026, 3, 9, 12, 0)
+    monkeypatch.setattr("calltally.services.management.commands.status.system_status",
+                        lambda: system_status(monday_noon))
+    assert "SILENT for 5 h" in cli("status")
+    site = json.loads(cli("status", "--json"))["sites"][0]
+    assert site["silent"] is True and site["silent_hours"] == 5.0
+
+
+def test_a_recent_record_reported_by_the_recorder_keeps_a_site_from_being_silent(quiet_site):
+    conn = Connection.objects.create(site=quiet_site, kind="tcp-listen")
+    ConnectionState.objects.create(connection=conn, state="connected", last_record_at=rome(2026, 3, 9, 9, 0))
+    assert silent_sites(rome(2026, 3, 9, 12, 0)) == []
+
+
+def test_disabled_sites_are_never_silent(quiet_site):
+    quiet_site.enabled = False
+    quiet_site.save()
+    assert silent_sites(rome(2026, 3, 20, 12, 0)) == []
+
+
+# --- spool show -------------------------------------------------------------------
+@pytest.fixture
+def two_days(make_site, spool):
+    make_site("HQ")
+    day1 = dt.datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
+    day2 = dt.datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+    spool.append("HQ", [f"first day {n}".encode() for n in range(5)], "import:a.csv", received=day1)
+    spool.append("HQ", [f"record {n}".encode() for n in range(1000)], "tcp:10.0.0.5", received=day2)
+    spool.append("HQ", ["città é".encode("latin-1"), b"bell\x07tab\there", "naïve".encode()], "tcp:10.0.0.5",
+                 received=day2)
+    return spool
+
+
+def test_spool_show_tails_the_newest_day(two_days, cli):
+    lines = cli("spool", "show", "--site", "HQ", "--tail", "3").splitlines()
+    assert len(lines) == 3
+    assert lines[0].startswith("2026-03-02T10:00:00.000000Z  tcp:10.0.0.5  città é")
+    assert lines[1].endswith("bell\\x07tab\\there")
+    assert lines[2].endswith("naïve")
+
+
+def test_spool_show_greps_and_picks_a_date(two_days, cli):
+    items = json.loads(cli("spool", "show", "--site", "HQ", "--grep", "RECORD 99", "--tail", "2", "--json"))
+    assert [item["text"] for item in items] == ["record 998", "record 999"]
+    items = json.loads(cli("spool", "show", "--site", "HQ", "--date", "2026-03-01", "--tail", "0", "--json"))
+    assert [item["text"] for item in items] == [f"first day {n}" for n in range(5)]
+    assert items[0]["source"] == "import:a.csv" and items[0]["offset"] == 0
+    with pytest.raises(CommandError, match="no records received on 2026-02-28"):
+        cli("spool", "show", "--site", "HQ", "--date", "2026-02-28")
+
+
+def test_reading_backwards_skips_a_torn_last_line_and_reads_few_blocks(tmp_path):
+    path = tmp_path / "day.cdr"
+    path.write_bytes(b"".join(b"line %d\n" % n for n in range(100000)) + b"torn")
+    newest = lines_backwards(path, block=4096)
+    assert next(newest) == (path.stat().st_size - 4 - len(b"line 99999\n"), b"line 99999")
+    assert next(newest)[1] == b"line 99998"
+
+
+def test_raw_text_is_decoded_and_escaped():
+    assert decode("Žlutý".encode()) == "Žlutý"
+    assert decode(b"\xe8\x00\x1b") == "è\\x00\\x1b"  # not UTF-8: Latin-1
