@@ -15,11 +15,12 @@ OUR_COMMANDS = """\
 Usage: calltally COMMAND [options]    (calltally COMMAND --help for its options)
 
 Running
-  up                 start every service (web, recorder, miner) in one supervised process tree
+  up                 start every service (web, recorder, miner, scheduler) in one supervised process tree
   service            list, start, stop or restart a service of a running `up` from another shell
   status             per-site and per-service status (connections, records today, silent sites)
   recorder           run the Recorder alone (every connection: FTP, SFTP, TCP, serial, folder, HTTP push)
   miner              run the Miner alone (mines the spool continuously)
+  scheduler          run the Scheduler alone (silent-site alarm, periodic LDAP sync)
   web                run the web server alone
   connection         add, list, test, change and remove connections
   spool              spool show: the raw records as received

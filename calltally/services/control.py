@@ -20,7 +20,7 @@ UTC = dt.UTC
 STALE_SECONDS = 30
 SUPERVISOR = "supervisor"
 # The services `calltally up` runs, in start order. The Scheduler joins here when it exists.
-SERVICES = ("web", "recorder", "miner")
+SERVICES = ("web", "recorder", "miner", "scheduler")
 
 
 def now() -> dt.datetime:

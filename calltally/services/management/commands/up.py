@@ -50,8 +50,7 @@ def service_argv(bind: str, web_port: int) -> list[tuple[str, list[str]]]:
         ("web", ["web", "--bind", bind, "--port", str(web_port)]),
         ("recorder", ["recorder"]),
         ("miner", ["miner"]),
-        # The Scheduler (alarms such as calltally.services.status.silent_sites, reports) goes here
-        # as ("scheduler", ["scheduler"]) once its command exists, and in control.SERVICES.
+        ("scheduler", ["scheduler"]),
     ]
 
 
