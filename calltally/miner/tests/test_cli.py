@@ -132,3 +132,10 @@ def test_drivers_lists_one_driver_per_line_name_first(cli):
     lines = cli("drivers").strip().splitlines()
     names = [line.split()[0] for line in lines]
     assert {"cisco_ucm", "asterisk_csv", "generic_csv"} <= set(names)
+
+
+def test_drivers_detect_names_the_driver_of_a_sample_first(cli):
+    fixture = Path(__file__).parents[2] / "drivers" / "tests" / "fixtures" / "cucm10_cdr.csv"
+    out = cli("drivers", "detect", str(fixture))
+    assert out.splitlines()[1].split()[0] == "cisco_ucm"
+    assert json.loads(cli("drivers", "detect", str(fixture), "--json"))[0]["driver"] == "cisco_ucm"

@@ -1,20 +1,30 @@
-"""`calltally drivers`: the PBX drivers, one per line, name first."""
+"""`calltally drivers [list]` and `calltally drivers detect FILE`."""
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
 
 from calltally.cliutil import print_json
 from calltally.drivers import registry
+from calltally.drivers.detect import SAMPLE_LINES, detect
+
+MAX_SAMPLE_BYTES = 4 * 1024 * 1024
 
 
 class Command(BaseCommand):
-    help = "List the PBX drivers."
+    help = "List the PBX drivers (name first), or find the driver that reads a sample file."
 
     def add_arguments(self, parser):
+        parser.add_argument("action", nargs="?", default="list", choices=["list", "detect"])
+        parser.add_argument("file", nargs="?", help="with detect: a sample of the PBX's records")
+        parser.add_argument("--lines", type=int, default=SAMPLE_LINES, help="with detect: lines to read")
         parser.add_argument("--json", action="store_true")
 
     def handle(self, *args, **options):
+        if options["action"] == "detect":
+            return self.detect(options)
         drivers = [registry()[name] for name in sorted(registry())]
         if options["json"]:
             print_json([
@@ -24,4 +34,25 @@ class Command(BaseCommand):
             ], self.stdout)
             return
         for d in drivers:
-            self.stdout.write(f"{d.name:<14} {d.brand} {d.models} — {d.description} (usually {d.transport})")
+            self.stdout.write(f"{d.name:<16} {d.brand} {d.models} — {d.description} (usually {d.transport})")
+
+    def detect(self, options):
+        if not options["file"]:
+            raise CommandError("drivers detect needs a FILE: a sample of the records the PBX sends")
+        path = Path(options["file"])
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read(MAX_SAMPLE_BYTES)
+        except OSError as exc:
+            raise CommandError(f"cannot read {path}: {exc.strerror}") from None
+        found = detect(data, max(1, options["lines"]))
+        if options["json"]:
+            print_json([candidate.as_dict() for candidate in found], self.stdout)
+            return
+        if not found:
+            self.stdout.write("no driver reads this sample; try generic_csv with a column mapping (docs/drivers.md)")
+            return
+        self.stdout.write(f"{'DRIVER':<16} {'CONFIDENCE':>10}  CALLS/LINES  OPTIONS")
+        for c in found:
+            extra = " ".join(f"{k}={v}" for k, v in c.options.items())
+            self.stdout.write(f"{c.driver:<16} {c.confidence:>9.0%}  {c.calls:>5}/{c.lines:<5}  {extra}")
