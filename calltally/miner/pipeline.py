@@ -127,18 +127,9 @@ class SiteMiner:
     memory for the duration of a run."""
 
     def __init__(self, site: Site, spool: Spool | None = None):
-        self.site = site
         self.spool = spool or default_spool()
-        self.in_plan = plan_matcher(site)
-        self.load_extensions()
-        self.normalize = Normalizer(
-            NumberingPlan(
-                country=site.country, area_code=site.area_code, access_codes=tuple(site.access_codes or ()),
-                internal=self.is_extension,
-            )
-        )
-        self.rater = rater_for_site(site)
-        self.accounts = AccountBook.for_site(site)
+        self.numbering_key: tuple | None = None
+        self.refresh(site)
         vendor = connection.vendor
         if vendor == "sqlite":
             self.adapt_instant = _sqlite_instant
@@ -146,6 +137,24 @@ class SiteMiner:
             self.adapt_instant = _identity
         self.call_sql = _insert_sql(Call._meta.db_table, CALL_COLUMNS)
         self.discard_sql = _insert_sql(DiscardedCall._meta.db_table, DISCARD_COLUMNS)
+
+    def refresh(self, site: Site) -> None:
+        """Take the site's current settings, extensions, account codes and tariffs.
+
+        The number normalizer (and its cache of numbers already read) is kept
+        while the site's country, area code and access codes stay the same.
+        """
+        self.site = site
+        self.in_plan = plan_matcher(site)
+        self.load_extensions()
+        key = (site.country, site.area_code, tuple(site.access_codes or ()))
+        if key != self.numbering_key:
+            self.normalize = Normalizer(
+                NumberingPlan(country=key[0], area_code=key[1], access_codes=key[2], internal=self.is_extension)
+            )
+            self.numbering_key = key
+        self.rater = rater_for_site(site)
+        self.accounts = AccountBook.for_site(site)
 
     def load_extensions(self) -> None:
         rows = Extension.objects.filter(site=self.site).values_list(

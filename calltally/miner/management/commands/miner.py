@@ -33,6 +33,9 @@ class Command(BaseCommand):
 
         idle = settings.MINER_IDLE_SECONDS
         self.stdout.write("CallTally miner started")
+        # One SiteMiner per site for the life of the service, so that its caches (numbers
+        # already normalized) survive from one pass to the next; refreshed every pass.
+        miners: dict[int, SiteMiner] = {}
         try:
             while not stop.is_set():
                 close_old_connections()
@@ -41,7 +44,11 @@ class Command(BaseCommand):
                     if stop.is_set():
                         break
                     try:
-                        summary = SiteMiner(site).mine(batch_size=options["batch"])
+                        if site.pk in miners:
+                            miners[site.pk].refresh(site)
+                        else:
+                            miners[site.pk] = SiteMiner(site)
+                        summary = miners[site.pk].mine(batch_size=options["batch"])
                     except Exception as exc:  # one broken site must not stop the others
                         heartbeat.error(exc)
                         log.exception("site %s: mining failed", site.code)
