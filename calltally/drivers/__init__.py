@@ -16,6 +16,7 @@ DRIVER_PATHS = (
     "calltally.drivers.cisco_ucm:CiscoUcmDriver",
     "calltally.drivers.asterisk_csv:AsteriskCsvDriver",
     "calltally.drivers.generic_csv:GenericCsvDriver",
+    "calltally.drivers.avaya_ipo:AvayaIpoDriver",
 )
 
 _registry: dict[str, type[Driver]] | None = None

@@ -18,6 +18,7 @@ EXPECTED = {
     FIXTURES / "cucm12_cdr.csv": "cisco_ucm",
     FIXTURES / "asterisk_master18.csv": "asterisk_csv",
     FIXTURES / "asterisk_master21.csv": "asterisk_csv",
+    FIXTURES / "avaya_ipo_smdr.txt": "avaya_ipo",
     MINER_FIXTURES / "asterisk-hq.csv": "asterisk_csv",
 }
 

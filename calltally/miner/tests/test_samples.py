@@ -36,3 +36,23 @@ def test_the_asterisk_cdr_csv_driver_discards_a_foreign_layout_instead_of_misrea
     summary = json.loads(cli("import", "--site", "LAB", str(path), "--json"))
     assert summary["calls"] == 0
     assert summary["discarded_by_reason"] == {"Cannot recognise call type": 14}
+
+
+def test_an_avaya_ip_office_capture_imports_without_discards(cli, spool):
+    path = sample("avaya-ipoffice/ipo500-2017-08.smdr")
+    cli("site", "add", "MLYN", "--name", "Młyn", "--driver", "avaya_ipo", "--country", "PL",
+        "--timezone", "Europe/Warsaw", "--currency", "PLN", "--access-code", "0", "--internal-digits", "3",
+        "--auto-acquire")
+    summary = json.loads(cli("import", "--site", "MLYN", str(path), "--json"))
+    assert summary["records"] == 284
+    assert summary["discarded"] == 0
+    assert summary["calls_by_direction"] == {"inbound": 7, "outbound": 27, "internal": 250}
+    # The access code 0 the users dialled is taken off the remote number.
+    mobile = Call.objects.get(pbx_call_id="1000154")
+    assert (mobile.extension_number, mobile.dialled_number, mobile.remote_number) == ("222", "0608720811", "608720811")
+    assert (mobile.category, mobile.e164, mobile.talk_seconds) == ("mobile", "+48608720811", 95)
+    assert mobile.local_start.isoformat() == "2017-08-01T09:15:41+02:00"
+    inbound = Call.objects.filter(direction="inbound")
+    assert {c.extension_number for c in inbound} == {"212"}
+    assert not any(c.answered for c in inbound) and all(c.ring_seconds > 0 for c in inbound)
+    assert Call.objects.filter(direction="outbound", extension_number="513").count() == 4

@@ -1,0 +1,5 @@
+"""Avaya IP Office SMDR."""
+
+from .driver import AvayaIpoDriver
+
+__all__ = ["AvayaIpoDriver"]

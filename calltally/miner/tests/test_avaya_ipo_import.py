@@ -1,0 +1,46 @@
+"""`calltally import` of Avaya IP Office SMDR, end to end."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from calltally.calls.models import Call
+from calltally.directory.models import Extension
+
+SMDR = Path(__file__).parents[2] / "drivers" / "tests" / "fixtures" / "avaya_ipo_smdr.txt"
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def ipo(make_site, spool):
+    site = make_site("WAW", driver="avaya_ipo", country="PL", timezone="Europe/Warsaw", currency="PLN",
+                     internal_digits_min=4, internal_digits_max=4, access_codes=["0"])
+    Extension.objects.bulk_create([Extension(site=site, number=str(n)) for n in range(4001, 4006)])
+    return site
+
+
+def test_an_ip_office_stream_gives_the_right_directions_and_charges(ipo, cli):
+    summary = json.loads(cli("import", "--site", "WAW", str(SMDR), "--json"))
+    assert summary["records"] == 13
+    assert summary["discarded"] == 0
+    assert summary["calls_by_direction"] == {"inbound": 4, "outbound": 6, "internal": 3}
+    first = Call.objects.get(pbx_call_id="1000101")
+    assert (first.direction, first.extension_number, first.remote_number, first.e164) == (
+        "outbound", "4001", "612345678", "+48612345678")
+    assert (first.talk_seconds, first.account_code) == (125, "4711")
+    # An outside call forwarded back out is charged to the extension whose number was called.
+    forwarded = Call.objects.get(pbx_call_id="1000106")
+    assert (forwarded.direction, forwarded.extension_number, forwarded.remote_number) == (
+        "outbound", "4004", "601234567")
+    # Each segment of a transferred call is charged to the extension that had it.
+    segments = Call.objects.filter(pbx_call_id="1000107").order_by("talk_seconds")
+    assert [(c.extension_number, c.talk_seconds) for c in segments] == [("4001", 50), ("4002", 175)]
+    # The voicemail segment of an inbound call stays with the extension that was called.
+    voicemail = Call.objects.filter(pbx_call_id="1000104").order_by("talk_seconds")
+    assert [c.extension_number for c in voicemail] == ["4002", "4002"]
+    international = Call.objects.get(pbx_call_id="1000110")
+    assert (international.category, international.e164, international.account_code) == (
+        "international", "+442012345678", "99123")
+    # A dial that got no line: the Miner decides from the numbers.
+    assert Call.objects.get(pbx_call_id="1000109").direction == "outbound"
