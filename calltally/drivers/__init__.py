@@ -17,6 +17,7 @@ DRIVER_PATHS = (
     "calltally.drivers.asterisk_csv:AsteriskCsvDriver",
     "calltally.drivers.generic_csv:GenericCsvDriver",
     "calltally.drivers.avaya_ipo:AvayaIpoDriver",
+    "calltally.drivers.avaya_cm:AvayaCmDriver",
 )
 
 _registry: dict[str, type[Driver]] | None = None

@@ -107,6 +107,10 @@ class Driver:
     models: ClassVar[str] = ""
     transport: ClassVar[str] = ""
     description: ClassVar[str] = ""
+    #: True for a driver whose records carry no date (a driver may set it per
+    #: instance, from its options): the Miner then reads them with
+    #: :meth:`parse_received`, giving each record the instant it was received.
+    needs_received: bool = False
 
     def __init__(self, config: DriverOptions | None = None):
         self.config = config or DriverOptions()
@@ -129,6 +133,12 @@ class Driver:
     def parse(self, raw: bytes) -> Outcome:
         """Read one raw record (its bytes without the line terminator)."""
         raise NotImplementedError
+
+    def parse_received(self, raws: list[bytes], received: list[str]) -> list[Outcome]:
+        """:meth:`parse_many`, with the instant each record was received (ISO
+        8601 UTC, '' when unknown). Only drivers that set ``needs_received``
+        use it; the others ignore ``received``."""
+        return self.parse_many(raws)
 
     def parse_many(self, raws: list[bytes]) -> list[Outcome]:
         """Read many records in order; never raises."""

@@ -122,6 +122,15 @@ def plan_matcher(site: Site) -> Callable[[str], bool]:
     return by_length
 
 
+def parse_records(driver, records: list[SpoolRecord]) -> list:
+    """The driver's outcomes for spool records, with their receive instants for
+    a driver whose records carry no date."""
+    raws = [r.raw for r in records]
+    if driver.needs_received:
+        return driver.parse_received(raws, [r.received for r in records])
+    return driver.parse_many(raws)
+
+
 class SiteMiner:
     """Turns one site's raw records into rows. Holds the site's extensions in
     memory for the duration of a run."""
@@ -410,7 +419,7 @@ class SiteMiner:
             records, end = self.spool.read(self.site.code, day, offset, batch_size)
             if not records:
                 return
-            outcomes = driver.parse_many([r.raw for r in records])
+            outcomes = parse_records(driver, records)
             yield records, end, outcomes, driver.get_state()
             offset = end
 
@@ -477,7 +486,7 @@ class SiteMiner:
                 if not records:
                     break
                 # Parse everything so the driver's state follows the file, keep only the chosen ones.
-                outcomes = driver.parse_many([r.raw for r in records])
+                outcomes = parse_records(driver, records)
                 chosen = [(r, o) for r, o in zip(records, outcomes, strict=True) if r.offset in remaining]
                 offset = end
                 if not chosen:

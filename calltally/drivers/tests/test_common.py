@@ -21,7 +21,7 @@ from calltally.drivers.csvkit import BATCH, LocalClock
 
 from .helpers import raw_lines, records, rejects
 
-DRIVERS = ("cisco_ucm", "asterisk_csv", "generic_csv", "avaya_ipo")
+DRIVERS = ("cisco_ucm", "asterisk_csv", "generic_csv", "avaya_ipo", "avaya_cm")
 
 
 def synth_module(name: str):
@@ -63,7 +63,7 @@ MUTATED = st.builds(
     lambda raw, at, junk: raw[:at] + junk + raw[at + len(junk):],
     st.sampled_from(
         raw_lines("cucm10_cdr.csv") + raw_lines("asterisk_master18.csv") + raw_lines("generic_calls.csv")
-        + raw_lines("avaya_ipo_smdr.txt")
+        + raw_lines("avaya_ipo_smdr.txt") + raw_lines("avaya_cm_customized.txt")
     ),
     st.integers(min_value=0, max_value=900),
     st.binary(min_size=1, max_size=8),
