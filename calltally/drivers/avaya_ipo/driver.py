@@ -169,9 +169,9 @@ class AvayaIpoDriver(Driver):
             return Reject(f"unreadable Connected Time {connected_text[:40]!r}; expected HH:MM:SS")
         ring, hold, park = _whole(ring_text), _whole(hold_text), _whole(park_text)
         if ring is None or hold is None or park is None:
-            which, text = next((n, t) for n, t, v in (("Ring Time", ring_text, ring), ("Hold Time", hold_text, hold),
-                                                      ("Park Time", park_text, park)) if v is None)
-            return Reject(f"{which} is not a whole number of seconds: {text[:40]!r}")
+            for which, text, value in (("Ring", ring_text, ring), ("Hold", hold_text, hold), ("Park", park_text, park)):
+                if value is None:
+                    return Reject(f"{which} Time is not a whole number of seconds: {text[:40]!r}")
         direction = direction.strip().upper()
         if direction != "I" and direction != "O":
             return Reject(f"Direction is {direction[:20]!r}; expected I or O")
