@@ -18,6 +18,18 @@ DRIVER_PATHS = (
     "calltally.drivers.generic_csv:GenericCsvDriver",
     "calltally.drivers.avaya_ipo:AvayaIpoDriver",
     "calltally.drivers.avaya_cm:AvayaCmDriver",
+    "calltally.drivers.threecx:ThreeCxDriver",
+    "calltally.drivers.asterisk_custom:AsteriskCustomDriver",
+    "calltally.drivers.freeswitch_csv:FreeswitchCsvDriver",
+    "calltally.drivers.nec_sv:NecSvDriver",
+    "calltally.drivers.panasonic:PanasonicDriver",
+    "calltally.drivers.mitel:MitelDriver",
+    "calltally.drivers.teams:TeamsDriver",
+    "calltally.drivers.yeastar:YeastarDriver",
+    "calltally.drivers.grandstream:GrandstreamDriver",
+    "calltally.drivers.cisco_cme:CiscoCmeDriver",
+    "calltally.drivers.alcatel_oxe:AlcatelOxeDriver",
+    "calltally.drivers.hipath:HiPathDriver",
 )
 
 _registry: dict[str, type[Driver]] | None = None

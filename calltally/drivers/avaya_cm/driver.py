@@ -204,6 +204,11 @@ class AvayaCmDriver(Driver):
     transport = "CDR link over TCP or serial (reliable or unreliable session), or CDR files"
     description = "Reads Avaya CM call detail records: customized (the site's field list), unformatted, int-isdn."
 
+    @classmethod
+    def detection_options(cls) -> list[dict]:
+        """The fixed layouts, tried by ``calltally drivers detect`` (a customized one needs the site's list)."""
+        return [{"layout": "unformatted"}, {"layout": "int-isdn"}]
+
     def __init__(self, config=None):
         super().__init__(config)
         options = self.config.options

@@ -34,3 +34,16 @@ def skips(outcomes: list[Outcome]) -> list[Skip]:
 
 def utc(*args: int) -> dt.datetime:
     return dt.datetime(*args, tzinfo=UTC)
+
+
+def clear_local_time(moment):
+    """False for a wall-clock time near a daylight-saving change (early Sunday hours in
+    March, April, October, November), which a text timestamp cannot place exactly."""
+    return not (moment.weekday() == 6 and moment.month in (3, 4, 10, 11) and moment.hour < 4)
+
+
+def local_datetimes(**bounds):
+    """Naive wall-clock datetimes a text timestamp can carry unambiguously."""
+    from hypothesis import strategies as st
+
+    return st.datetimes(**bounds).map(lambda d: d.replace(fold=0)).filter(clear_local_time)

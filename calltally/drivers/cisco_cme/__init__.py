@@ -1,0 +1,5 @@
+"""Cisco IOS voice gateway / CallManager Express syslog CDR."""
+
+from .driver import CiscoCmeDriver
+
+__all__ = ["CiscoCmeDriver"]

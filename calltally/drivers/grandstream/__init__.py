@@ -1,0 +1,5 @@
+"""Grandstream UCM6xxx CDR CSV."""
+
+from .driver import GrandstreamDriver
+
+__all__ = ["GrandstreamDriver"]

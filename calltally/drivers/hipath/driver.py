@@ -1,0 +1,194 @@
+"""Siemens / Unify HiPath 1100, 1500, 3000 (and 5000 GetAccount): call-charge output.
+
+The PBX prints one fixed-width record per external call on its serial (V.24)
+port, or hands the same record to a PC tool. The layout is the option
+``fields``: ``[name, width]`` pairs in record order. The default,
+:data:`COMPRESSED_FIELDS`, is the *compressed* record (Manager E flag
+"Compressed output" on, 109 characters) as the HiPath 3000/5000 service
+documentation describes it::
+
+    date 8 (end of call, DD.MM.YY) · time 8 (end of call, hh:mm:ss) · trunk 3 ·
+    node 3 · extension 6 · ring 5 (seconds) · duration 8 (hh:mm:ss) ·
+    number 25 · units 11 · call_type 1 · account 11 · msn 11 · trunk_group 5 ·
+    lcr_route 4
+
+The long (printer) form separates fields by blanks, prints charges as money
+and has no account code: give its layout in ``fields`` (names as above;
+unnamed columns may be called anything, e.g. ``filler``). Only ``date``,
+``time``, ``duration`` and ``call_type`` are required.
+
+What becomes what
+-----------------
+* The record's date and time are the **end** of the call, local time of the
+  site (``DriverOptions.timezone``); dates are day first, with a 2- or
+  4-digit year (``option date_order: "YMD"`` or ``"MDY"`` otherwise).
+  start = end − duration − ring; answer = end − duration.
+* talk = ``duration`` (hh:mm:ss, or seconds). ring = the 5-digit seconds
+  field: documented as the ringing time of incoming calls (Hicom 150), so it
+  is only read on incoming call types; on outgoing calls it is ignored.
+* ``call_type`` (Hicom/HiPath codes): 1 incoming, 2 outgoing, 3 incoming data,
+  4 outgoing data, 5 incoming forwarded, 6 outgoing forwarded, 7/8 conference
+  or transit via external transfer (incoming/outgoing leg), 9 outgoing via
+  call forwarding to an external destination → odd codes inbound, even and
+  9 outbound. 0 is the "call information" notice printed when a call
+  arrives (the call gets its own record later): skipped. A code of 50 or more
+  (DISA offset, two-character layouts) is read minus 50.
+* inbound: calling = ``number`` (the caller), called = the extension;
+  outbound: calling = the extension, called = ``number`` (as dialled, with
+  any call-by-call prefix). Forwarded/transfer types (5, 6, 7, 8, 9):
+  redirecting = the extension.
+* devices: the trunk as ``trunk <trunk>`` (``trunk_group`` when the trunk is
+  blank) on the network side, the extension on the other.
+* account_code = ``account`` (ACCT code). pbx_call_id: none (the output
+  has no call id).
+* disposition: answered with talk time, else no answer.
+* Lines whose date and time fields do not look like a date and a time
+  (page headings, column titles, blank lines) are skipped, unless they hold
+  control characters (line noise: rejected); a record with a date-like start
+  but unreadable fields is rejected.
+
+Options: ``fields`` (layout), ``date_order`` (``DMY`` default, ``YMD``,
+``MDY``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from ..alcatel_oxe.fixedwidth import Layout
+from ..base import ANSWERED, INBOUND, NO_ANSWER, OUTBOUND, Driver, DriverConfigError, Outcome, Reject, Skip, decode
+from ..csvkit import LocalClock, new_record
+
+COMPRESSED_FIELDS: tuple[tuple[str, int], ...] = (
+    ("date", 8), ("time", 8), ("trunk", 3), ("node", 3), ("extension", 6), ("ring", 5), ("duration", 8),
+    ("number", 25), ("units", 11), ("call_type", 1), ("account", 11), ("msn", 11), ("trunk_group", 5),
+    ("lcr_route", 4),
+)
+WANTED = ("date", "time", "trunk", "extension", "ring", "duration", "number", "call_type", "account",
+          "trunk_group")
+REQUIRED = ("date", "time", "duration", "call_type")
+_OPTION_NAMES = ("fields", "date_order")
+_ORDERS = ("DMY", "YMD", "MDY")
+_REDIRECTED = frozenset({5, 6, 7, 8, 9})
+BLANK = Skip("blank line")
+HEADING = Skip("heading or other non-call line")
+NOTICE = Skip("call information notice (call type 0)")
+
+
+def _seconds(text: str) -> int:
+    if ":" in text:
+        total = 0
+        for part in text.split(":"):
+            total = total * 60 + int(part)
+        return total
+    return int(text) if text else 0
+
+
+def _looks_like_time(text: str) -> bool:
+    return len(text) == 8 and text[2] == ":" and text[5] == ":"
+
+
+def _looks_like_date(text: str) -> bool:
+    return len(text) in (8, 10) and sum(ch.isdigit() for ch in text) in (6, 8)
+
+
+class HiPathDriver(Driver):
+    name = "hipath"
+    brand = "Siemens / Unify"
+    models = "HiPath 1100, 1120, 1150, 1190, 1500, 3000 (3300/3350/3500/3550/3750/3800), 5000; Hicom 150"
+    transport = "serial call-charge output (V.24) via a serial-to-TCP adapter, or a file"
+    description = "Reads HiPath fixed-width call-charge records by a configurable [name, width] layout."
+
+    def __init__(self, config=None):
+        super().__init__(config)
+        options = self.config.options
+        self._layout = Layout(options.get("fields", COMPRESSED_FIELDS), WANTED, REQUIRED, self.name)
+        self._order = options.get("date_order", "DMY")
+        self._clock = LocalClock(self.config.timezone)
+        self._days: dict[str, tuple[int, int, int]] = {}
+
+    @classmethod
+    def validate_options(cls, options: dict[str, Any]) -> None:
+        unknown = sorted(set(options) - set(_OPTION_NAMES))
+        if unknown:
+            raise DriverConfigError(
+                f"unknown hipath option(s) {', '.join(unknown)}; known: {', '.join(_OPTION_NAMES)}"
+            )
+        Layout(options.get("fields", COMPRESSED_FIELDS), WANTED, REQUIRED, cls.name)
+        if options.get("date_order", "DMY") not in _ORDERS:
+            raise DriverConfigError(
+                f"hipath option 'date_order' must be one of {', '.join(_ORDERS)} (the order of the printed date)"
+            )
+
+    def _day(self, text: str) -> tuple[int, int, int]:
+        day = self._days.get(text)
+        if day is None:
+            parts = text.replace("/", ".").replace("-", ".").split(".")
+            if len(parts) != 3:
+                raise ValueError(text)
+            a, b, c = (int(p) for p in parts)
+            if self._order == "DMY":
+                d, m, y = a, b, c
+            elif self._order == "MDY":
+                m, d, y = a, b, c
+            else:
+                y, m, d = a, b, c
+            if y < 100:
+                y += 2000
+            dt.date(y, m, d)
+            day = (y, m, d)
+            if len(self._days) > 10_000:
+                self._days.clear()
+            self._days[text] = day
+        return day
+
+    def parse(self, raw: bytes) -> Outcome:
+        text = decode(raw).rstrip("\r\n")
+        if not text.strip():
+            return BLANK
+        layout = self._layout
+        (date_text, time_text, trunk, extension, ring_text, duration_text, number, type_text, account,
+         trunk_group) = layout.cut(text)
+        if not (_looks_like_date(date_text) and _looks_like_time(time_text)):
+            if len(text) >= layout.min_length and (_looks_like_time(time_text) or _looks_like_date(date_text)):
+                return Reject(f"unreadable date or time {date_text!r} {time_text!r}")
+            if not text.replace("\t", " ").isprintable():
+                return Reject("not a call-charge text line: it holds control characters")
+            return HEADING
+        if len(text) < layout.min_length:
+            return Reject(f"{len(text)} characters: a truncated record (the layout needs {layout.min_length})")
+        try:
+            code = int(type_text)
+        except ValueError:
+            return Reject(f"call type {type_text!r} is not a number")
+        if code >= 50:
+            code -= 50
+        if code == 0:
+            return NOTICE
+        try:
+            y, m, d = self._day(date_text)
+            end = self._clock.to_utc(dt.datetime(y, m, d, int(time_text[:2]), int(time_text[3:5]),
+                                                 int(time_text[6:8])))
+        except ValueError:
+            return Reject(f"unreadable date or time {date_text!r} {time_text!r}")
+        inbound = code % 2 == 1 and code != 9
+        try:
+            talk = _seconds(duration_text)
+            ring = _seconds(ring_text) if inbound and ring_text else 0
+        except ValueError:
+            return Reject(f"unreadable duration {duration_text!r} or ring time {ring_text!r}")
+        if talk < 0 or ring < 0:
+            return Reject("negative duration")
+        answer = end - dt.timedelta(seconds=talk)
+        start = answer - dt.timedelta(seconds=ring) if ring else answer
+        trunk_device = f"trunk {trunk or trunk_group}" if (trunk or trunk_group) else ""
+        if inbound:
+            direction, calling, called, orig, dest = INBOUND, number, extension, trunk_device, extension
+        else:
+            direction, calling, called, orig, dest = OUTBOUND, extension, number, extension, trunk_device
+        disposition = ANSWERED if talk > 0 else NO_ANSWER
+        return new_record(
+            start, talk, ring, answer if talk > 0 else None, calling, called, called, "",
+            extension if code in _REDIRECTED else "", orig, dest, direction, account, "", disposition,
+        )

@@ -1,0 +1,5 @@
+"""Mitel MiVoice Business / 3300 ICP SMDR."""
+
+from .driver import MitelDriver
+
+__all__ = ["MitelDriver"]

@@ -1,0 +1,5 @@
+"""Microsoft Teams PSTN call records / PSTN usage report CSV."""
+
+from .driver import TeamsDriver
+
+__all__ = ["TeamsDriver"]

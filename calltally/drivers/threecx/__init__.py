@@ -1,0 +1,5 @@
+"""3CX CDR service output (file or TCP)."""
+
+from .driver import ThreeCxDriver
+
+__all__ = ["ThreeCxDriver"]
