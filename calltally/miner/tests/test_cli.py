@@ -139,3 +139,11 @@ def test_drivers_detect_names_the_driver_of_a_sample_first(cli):
     out = cli("drivers", "detect", str(fixture))
     assert out.splitlines()[1].split()[0] == "cisco_ucm"
     assert json.loads(cli("drivers", "detect", str(fixture), "--json"))[0]["driver"] == "cisco_ucm"
+
+
+def test_bench_parse_prints_a_rate_for_every_driver(cli):
+    results = json.loads(cli("bench", "parse", "--records", "300", "--json"))
+    from calltally.drivers import names
+
+    assert [r["driver"] for r in results] == names()
+    assert all(r["records"] >= 300 and r["rate"] > 0 for r in results)

@@ -29,7 +29,11 @@ class Command(BaseCommand):
     help = "Benchmarks. `bench ingest`: synthetic CDRs imported end to end into a throwaway data dir."
 
     def add_arguments(self, parser):
-        sub = parser.add_subparsers(dest="what", required=True, metavar="ingest")
+        sub = parser.add_subparsers(dest="what", required=True, metavar="ingest|parse")
+        parse = sub.add_parser("parse", help="records per second each driver parses")
+        parse.add_argument("--records", type=int, default=200_000, help="records per driver (default 200000)")
+        parse.add_argument("--driver", action="append", help="only these drivers (repeat)")
+        parse.add_argument("--json", action="store_true")
         ingest = sub.add_parser("ingest", help="records per second from file to calls")
         ingest.add_argument("--driver", default="asterisk_csv", help="default asterisk_csv")
         ingest.add_argument("--calls", type=int, default=200_000, help="records to generate (default 200000)")
@@ -43,6 +47,8 @@ class Command(BaseCommand):
         ingest.add_argument("--in-child", action="store_true", help="(internal) run the measurement here")
 
     def handle(self, *args, **options):
+        if options["what"] == "parse":
+            return self.parse(options)
         driver = options["driver"]
         if driver not in names():
             raise CommandError(f"unknown driver {driver!r}; choose one of {', '.join(names())}")
@@ -67,6 +73,39 @@ class Command(BaseCommand):
             return
         for line in render(result):
             self.stdout.write(line)
+
+
+    def parse(self, options):
+        chosen = options["driver"] or names()
+        unknown = sorted(set(chosen) - set(names()))
+        if unknown:
+            raise CommandError(f"unknown driver(s) {', '.join(unknown)}; choose from {', '.join(names())}")
+        results = [parse_rate(name, max(1, options["records"])) for name in chosen]
+        if options["json"]:
+            self.stdout.write(json.dumps(results, indent=2))
+            return
+        self.stdout.write(f"{'DRIVER':<16} {'RECORDS':>9} {'SECONDS':>8} {'RECORDS/S':>11}")
+        for r in results:
+            self.stdout.write(f"{r['driver']:<16} {r['records']:>9,} {r['seconds']:>8.2f} {r['rate']:>11,.0f}")
+
+
+def parse_rate(name: str, count: int) -> dict:
+    """The driver alone over ``count`` synthetic records, in the Miner's batch size."""
+    from zoneinfo import ZoneInfo
+
+    from django.conf import settings
+
+    synth = importlib.import_module(f"calltally.drivers.{name}.synth")
+    lines = list(synth.synthesize(count, seed=1, extensions=EXTENSIONS))
+    driver = get_driver_class(name)(
+        DriverOptions(timezone=ZoneInfo("Europe/Rome"), options=dict(getattr(synth, "SYNTH_OPTIONS", {})))
+    )
+    step = settings.MINER_BATCH_SIZE
+    started = time.perf_counter()
+    for first in range(0, len(lines), step):
+        driver.parse_many(lines[first:first + step])
+    seconds = time.perf_counter() - started
+    return {"driver": name, "records": len(lines), "seconds": seconds, "rate": len(lines) / seconds if seconds else 0}
 
 
 def render(r: dict) -> list[str]:
