@@ -150,7 +150,7 @@ def dial_target(lastdata: str) -> str:
     return f"{tech}/{peer}"
 
 
-def _number_in_clid(clid: str) -> str:
+def number_in_clid(clid: str) -> str:
     start = clid.rfind("<")
     end = clid.rfind(">")
     if 0 <= start < end:
@@ -162,16 +162,11 @@ def _list_option(options: dict[str, Any], key: str) -> list[str] | None:
     return string_list_option(options, key, "asterisk_csv", '["from-pstn"]')
 
 
-class AsteriskCsvDriver(Driver):
-    name = "asterisk_csv"
-    brand = "Asterisk"
-    models = "Asterisk 1.8–22 cdr_csv (FreePBX, Issabel, Vicidial…)"
-    transport = "Master.csv file (tail or periodic copy)"
-    description = "Reads Asterisk cdr_csv Master.csv lines, with or without newcdrcolumns."
+class AsteriskChannels:
+    """What Asterisk drivers share: telling trunks from phones by channel, and
+    inbound from outbound by dialplan context (both cached per value)."""
 
-    def __init__(self, config=None):
-        super().__init__(config)
-        options = self.config.options
+    def _init_channels(self, options: dict[str, Any]) -> None:
         self._clock = LocalClock(self.config.timezone, utc=bool(options.get("usegmtime", False)))
         contexts = _list_option(options, "inbound_contexts")
         self._inbound_contexts = frozenset(DEFAULT_INBOUND_CONTEXTS if contexts is None else contexts)
@@ -184,6 +179,62 @@ class AsteriskCsvDriver(Driver):
         )
         self._contexts: dict[str, str | None] = {}
         self._kinds: dict[str, int] = {"": _UNKNOWN}
+
+    def _kind(self, device: str) -> int:
+        kind = self._kinds.get(device)
+        if kind is None:
+            tech, _, peer = device.partition("/")
+            if tech.lower() in self._trunk_techs or peer.lower() in self._trunk_peers:
+                kind = _TRUNK
+            elif peer.isdigit():
+                kind = _PHONE
+            else:
+                kind = _UNKNOWN
+            if len(self._kinds) > 50_000:
+                self._kinds = {"": _UNKNOWN}
+            self._kinds[device] = kind
+        return kind
+
+    def _context(self, dcontext: str) -> str | None:
+        found = self._contexts.get(dcontext, "")
+        if found == "":
+            suffixes = self._inbound_suffixes
+            if dcontext in self._inbound_contexts or (suffixes and dcontext.endswith(suffixes)):
+                found = INBOUND
+            elif dcontext in self._outbound_contexts:
+                found = OUTBOUND
+            else:
+                found = None
+            if len(self._contexts) > 10_000:
+                self._contexts.clear()
+            self._contexts[dcontext] = found
+        return found
+
+    def _direction(self, dcontext: str, orig_device: str, dest_device: str) -> str | None:
+        dest = self._kind(dest_device)
+        if dest == _TRUNK:
+            return OUTBOUND
+        orig = self._kind(orig_device)
+        if orig == _TRUNK:
+            return INBOUND
+        by_context = self._context(dcontext)
+        if by_context is not None:
+            return by_context
+        if orig == _PHONE and dest == _PHONE:
+            return INTERNAL
+        return None
+
+
+class AsteriskCsvDriver(AsteriskChannels, Driver):
+    name = "asterisk_csv"
+    brand = "Asterisk"
+    models = "Asterisk 1.8–22 cdr_csv (FreePBX, Issabel, Vicidial…)"
+    transport = "Master.csv file (tail or periodic copy)"
+    description = "Reads Asterisk cdr_csv Master.csv lines, with or without newcdrcolumns."
+
+    def __init__(self, config=None):
+        super().__init__(config)
+        self._init_channels(self.config.options)
 
     # --- options ---------------------------------------------------------------
     @classmethod
@@ -242,7 +293,7 @@ class AsteriskCsvDriver(Driver):
             duration = int(duration_text)
             billsec = int(billsec_text)
         except ValueError:
-            which, text = ("billsec", billsec_text) if _is_int(duration_text) else ("duration", duration_text)
+            which, text = ("billsec", billsec_text) if is_int(duration_text) else ("duration", duration_text)
             return Reject(f"{which} is not a whole number of seconds: {text[:40]!r}")
         if duration < 0 or billsec < 0:
             return Reject(f"negative duration ({duration}) or billsec ({billsec})")
@@ -264,7 +315,7 @@ class AsteriskCsvDriver(Driver):
         if not target and lastapp.strip().lower() == "dial":
             target = dial_target(lastdata)  # not connected: where the Dial was going
         direction = self._direction(dcontext, orig_device, target)
-        src = src.strip() or _number_in_clid(clid)
+        src = src.strip() or number_in_clid(clid)
         dst = dst.strip()
         ring = duration - billsec
         return new_record(
@@ -285,53 +336,7 @@ class AsteriskCsvDriver(Driver):
             disposition,
         )
 
-    # --- direction ---------------------------------------------------------------
-    def _kind(self, device: str) -> int:
-        kind = self._kinds.get(device)
-        if kind is None:
-            tech, _, peer = device.partition("/")
-            if tech.lower() in self._trunk_techs or peer.lower() in self._trunk_peers:
-                kind = _TRUNK
-            elif peer.isdigit():
-                kind = _PHONE
-            else:
-                kind = _UNKNOWN
-            if len(self._kinds) > 50_000:
-                self._kinds = {"": _UNKNOWN}
-            self._kinds[device] = kind
-        return kind
-
-    def _context(self, dcontext: str) -> str | None:
-        found = self._contexts.get(dcontext, "")
-        if found == "":
-            suffixes = self._inbound_suffixes
-            if dcontext in self._inbound_contexts or (suffixes and dcontext.endswith(suffixes)):
-                found = INBOUND
-            elif dcontext in self._outbound_contexts:
-                found = OUTBOUND
-            else:
-                found = None
-            if len(self._contexts) > 10_000:
-                self._contexts.clear()
-            self._contexts[dcontext] = found
-        return found
-
-    def _direction(self, dcontext: str, orig_device: str, dest_device: str) -> str | None:
-        dest = self._kind(dest_device)
-        if dest == _TRUNK:
-            return OUTBOUND
-        orig = self._kind(orig_device)
-        if orig == _TRUNK:
-            return INBOUND
-        by_context = self._context(dcontext)
-        if by_context is not None:
-            return by_context
-        if orig == _PHONE and dest == _PHONE:
-            return INTERNAL
-        return None
-
-
-def _is_int(text: str) -> bool:
+def is_int(text: str) -> bool:
     try:
         int(text)
     except ValueError:

@@ -54,7 +54,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from ..asterisk_csv.driver import device_of, dial_target
+from ..asterisk_csv.driver import _PHONE, _TRUNK, AsteriskChannels, device_of, dial_target, is_int, number_in_clid
 from ..base import (
     ANSWERED,
     BUSY,
@@ -69,7 +69,7 @@ from ..base import (
     Reject,
     Skip,
 )
-from ..csvkit import LocalClock, epoch_to_utc, new_record, parse_in_batches, parse_one, string_list_option
+from ..csvkit import epoch_to_utc, new_record, parse_in_batches, parse_one, string_list_option
 
 PRESETS: dict[str, tuple[str, ...]] = {
     "cdr_custom": (
@@ -86,16 +86,12 @@ KNOWN_COLUMNS = frozenset(PRESETS["cdr_custom"]) | frozenset(PRESETS["freepbx"])
 _USED = ("start", "calldate", "answer", "end", "clid", "src", "dst", "dcontext", "channel", "dstchannel", "lastapp",
          "lastdata", "duration", "billsec", "disposition", "accountcode", "uniqueid", "linkedid", "did",
          "outbound_cnum", "cnum")
-DEFAULT_INBOUND_CONTEXTS = ("from-pstn", "from-trunk", "from-did")
-DEFAULT_INBOUND_SUFFIXES = ("-pstn", "-trunk")
-DEFAULT_TRUNK_TECHNOLOGIES = ("DAHDI", "Zap", "mISDN")
 _LIST_OPTIONS = ("inbound_contexts", "inbound_context_suffixes", "outbound_contexts", "trunk_peers",
                  "trunk_technologies")
 _OPTION_NAMES = ("columns", "preset", "usegmtime") + _LIST_OPTIONS
 _DISPOSITIONS = {"ANSWERED": ANSWERED, "NO ANSWER": NO_ANSWER, "NOANSWER": NO_ANSWER, "BUSY": BUSY,
                  "CONGESTION": BUSY, "FAILED": FAILED}
 _EMPTY_TIMES = frozenset({"", "NULL", "\\N", "0000-00-00 00:00:00"})
-_TRUNK, _PHONE, _UNKNOWN = 1, 2, 0
 _CSV: dict[str, Any] = {}
 HEADER = Skip("header line")
 
@@ -142,15 +138,9 @@ def _is_header(row: list[str], extra: frozenset[str] = frozenset()) -> bool:
     return all(k in KNOWN_COLUMNS or k in extra for k in keys)
 
 
-def _number_in_clid(clid: str) -> str:
-    first = clid.rfind("<")
-    last = clid.rfind(">")
-    if 0 <= first < last:
-        return clid[first + 1:last].strip()
-    return "" if '"' in clid else clid.strip()
 
 
-class AsteriskCustomDriver(Driver):
+class AsteriskCustomDriver(AsteriskChannels, Driver):
     name = "asterisk_custom"
     brand = "Asterisk"
     models = "Asterisk cdr_custom, cdr_adaptive_odbc/cdr_mysql tables, FreePBX asteriskcdrdb.cdr exports"
@@ -162,17 +152,7 @@ class AsteriskCustomDriver(Driver):
         options = self.config.options
         self._configured = _columns_option(options)
         self._site_columns = frozenset(self._configured)
-        self._clock = LocalClock(self.config.timezone, utc=bool(options.get("usegmtime", False)))
-        contexts = _list_option(options, "inbound_contexts")
-        self._inbound_contexts = frozenset(DEFAULT_INBOUND_CONTEXTS if contexts is None else contexts)
-        suffixes = _list_option(options, "inbound_context_suffixes")
-        self._inbound_suffixes = tuple(DEFAULT_INBOUND_SUFFIXES if suffixes is None else suffixes)
-        self._outbound_contexts = frozenset(_list_option(options, "outbound_contexts") or ())
-        self._trunk_peers = frozenset(p.lower() for p in _list_option(options, "trunk_peers") or ())
-        self._trunk_techs = frozenset(
-            t.lower() for t in _list_option(options, "trunk_technologies") or DEFAULT_TRUNK_TECHNOLOGIES
-        )
-        self._kinds: dict[str, int] = {"": _UNKNOWN}
+        self._init_channels(options)
         self._from_header: tuple[str, ...] | None = None
         self._use(self._configured)
 
@@ -263,7 +243,7 @@ class AsteriskCustomDriver(Driver):
             else:
                 duration = int((end - start).total_seconds()) if end else billsec
         except ValueError:
-            which, text = ("billsec", billsec_text) if _is_int(duration_text) else ("duration", duration_text)
+            which, text = ("billsec", billsec_text) if is_int(duration_text) else ("duration", duration_text)
             return Reject(f"{which} is not a whole number of seconds: {text[:40]!r}")
         if duration < 0 or billsec < 0:
             return Reject(f"negative duration ({duration}) or billsec ({billsec})")
@@ -306,7 +286,7 @@ class AsteriskCustomDriver(Driver):
             billsec,
             ring if ring > 0 else 0,
             answer,
-            src.strip() or cnum.strip() or _number_in_clid(clid),
+            src.strip() or cnum.strip() or number_in_clid(clid),
             called,
             called,
             dst if did and dst != did else "",
@@ -332,25 +312,4 @@ class AsteriskCustomDriver(Driver):
         self._use(self._from_header)
         return HEADER
 
-    def _kind(self, device: str) -> int:
-        kind = self._kinds.get(device)
-        if kind is None:
-            tech, _, peer = device.partition("/")
-            if tech.lower() in self._trunk_techs or peer.lower() in self._trunk_peers:
-                kind = _TRUNK
-            elif peer.isdigit():
-                kind = _PHONE
-            else:
-                kind = _UNKNOWN
-            if len(self._kinds) > 50_000:
-                self._kinds = {"": _UNKNOWN}
-            self._kinds[device] = kind
-        return kind
 
-
-def _is_int(text: str) -> bool:
-    try:
-        int(text)
-    except ValueError:
-        return False
-    return True
