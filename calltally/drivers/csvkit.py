@@ -249,3 +249,10 @@ def string_list_option(options: dict[str, Any], key: str, driver: str, example: 
     if not all(isinstance(v, str) and v for v in value):
         raise DriverConfigError(f"{driver} option {key!r} must hold non-empty strings only")
     return list(value)
+
+
+def check_option_names(options: dict[str, Any], known: Sequence[str], driver: str) -> None:
+    """Refuse options the driver does not have, naming the ones it has."""
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        raise DriverConfigError(f"unknown {driver} option(s) {', '.join(unknown)}; known: {', '.join(known)}")

@@ -49,13 +49,12 @@ from ..base import (
     NO_ANSWER,
     OUTBOUND,
     Driver,
-    DriverConfigError,
     Outcome,
     Reject,
     Skip,
     decode,
 )
-from ..csvkit import LocalClock, new_record, string_list_option
+from ..csvkit import LocalClock, check_option_names, new_record, string_list_option
 from .fixedwidth import Layout
 
 ED52_FIELDS: tuple[tuple[str, int], ...] = (
@@ -130,11 +129,7 @@ class AlcatelOxeDriver(Driver):
 
     @classmethod
     def validate_options(cls, options: dict[str, Any]) -> None:
-        unknown = sorted(set(options) - set(_OPTION_NAMES))
-        if unknown:
-            raise DriverConfigError(
-                f"unknown alcatel_oxe option(s) {', '.join(unknown)}; known: {', '.join(_OPTION_NAMES)}"
-            )
+        check_option_names(options, _OPTION_NAMES, "alcatel_oxe")
         Layout(options.get("fields", ED52_FIELDS), WANTED, REQUIRED, cls.name)
         string_list_option(options, "ticket_versions", cls.name, '["ED"]')
 

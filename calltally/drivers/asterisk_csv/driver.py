@@ -75,7 +75,7 @@ from ..base import (
     Reject,
     Skip,
 )
-from ..csvkit import LocalClock, new_record, parse_in_batches, parse_one, string_list_option
+from ..csvkit import LocalClock, check_option_names, new_record, parse_in_batches, parse_one, string_list_option
 
 DEFAULT_INBOUND_CONTEXTS = ("from-pstn", "from-trunk", "from-did")
 DEFAULT_INBOUND_SUFFIXES = ("-pstn", "-trunk")
@@ -239,11 +239,7 @@ class AsteriskCsvDriver(AsteriskChannels, Driver):
     # --- options ---------------------------------------------------------------
     @classmethod
     def validate_options(cls, options: dict[str, Any]) -> None:
-        unknown = sorted(set(options) - set(_OPTION_NAMES))
-        if unknown:
-            raise DriverConfigError(
-                f"unknown asterisk_csv option(s) {', '.join(unknown)}; known: {', '.join(_OPTION_NAMES)}"
-            )
+        check_option_names(options, _OPTION_NAMES, "asterisk_csv")
         if not isinstance(options.get("usegmtime", False), bool):
             raise DriverConfigError(
                 "asterisk_csv option 'usegmtime' must be true or false, as usegmtime in cdr.conf [csv]"

@@ -69,7 +69,7 @@ from ..base import (
     Reject,
     Skip,
 )
-from ..csvkit import epoch_to_utc, new_record, parse_in_batches, parse_one, string_list_option
+from ..csvkit import check_option_names, epoch_to_utc, new_record, parse_in_batches, parse_one, string_list_option
 
 PRESETS: dict[str, tuple[str, ...]] = {
     "cdr_custom": (
@@ -170,11 +170,7 @@ class AsteriskCustomDriver(AsteriskChannels, Driver):
 
     @classmethod
     def validate_options(cls, options: dict[str, Any]) -> None:
-        unknown = sorted(set(options) - set(_OPTION_NAMES))
-        if unknown:
-            raise DriverConfigError(
-                f"unknown asterisk_custom option(s) {', '.join(unknown)}; known: {', '.join(_OPTION_NAMES)}"
-            )
+        check_option_names(options, _OPTION_NAMES, "asterisk_custom")
         if not isinstance(options.get("usegmtime", False), bool):
             raise DriverConfigError("asterisk_custom option 'usegmtime' must be true or false, as in cdr.conf")
         for key in _LIST_OPTIONS:

@@ -81,7 +81,7 @@ from ..base import (
     Skip,
     decode,
 )
-from ..csvkit import LocalClock, new_record
+from ..csvkit import LocalClock, check_option_names, new_record
 
 # Standard lengths of the data items of a customized record.
 STANDARD_WIDTHS = {
@@ -223,11 +223,7 @@ class AvayaCmDriver(Driver):
     # --- options ---------------------------------------------------------------
     @classmethod
     def validate_options(cls, options: dict[str, Any]) -> None:
-        unknown = sorted(set(options) - set(_OPTION_NAMES))
-        if unknown:
-            raise DriverConfigError(
-                f"unknown avaya_cm option(s) {', '.join(unknown)}; known: {', '.join(_OPTION_NAMES)}"
-            )
+        check_option_names(options, _OPTION_NAMES, "avaya_cm")
         if options.get("date_format", "month/day") not in ("month/day", "day/month"):
             raise DriverConfigError("avaya_cm option 'date_format' must be month/day or day/month, as CDR Date Format")
         if options.get("time_is", "end") not in ("end", "start"):

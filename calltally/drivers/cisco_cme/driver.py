@@ -64,7 +64,7 @@ from ..base import (
     Skip,
     decode,
 )
-from ..csvkit import LocalClock, new_record
+from ..csvkit import LocalClock, check_option_names, new_record
 
 UTC = dt.UTC
 MARKER = "%VOIPAAA-5-VOIP_CALL_HISTORY:"
@@ -103,11 +103,7 @@ class CiscoCmeDriver(Driver):
 
     @classmethod
     def validate_options(cls, options: dict[str, Any]) -> None:
-        unknown = sorted(set(options) - set(_OPTION_NAMES))
-        if unknown:
-            raise DriverConfigError(
-                f"unknown cisco_cme option(s) {', '.join(unknown)}; known: {', '.join(_OPTION_NAMES)}"
-            )
+        check_option_names(options, _OPTION_NAMES, "cisco_cme")
         if not isinstance(options.get("telephony_legs_are_trunks", False), bool):
             raise DriverConfigError(
                 "cisco_cme option 'telephony_legs_are_trunks' must be true or false "

@@ -60,7 +60,7 @@ from ..base import (
     Reject,
     Skip,
 )
-from ..csvkit import epoch_to_utc, new_record, parse_in_batches, parse_one, string_list_option
+from ..csvkit import check_option_names, epoch_to_utc, new_record, parse_in_batches, parse_one, string_list_option
 
 DEFAULT_PHONE_PREFIXES = (
     "SEP",  # SCCP/SIP desk phones (SEP + MAC)
@@ -157,11 +157,7 @@ class CiscoUcmDriver(Driver):
     # --- options ---------------------------------------------------------------
     @classmethod
     def validate_options(cls, options: dict[str, Any]) -> None:
-        unknown = sorted(set(options) - set(_OPTION_NAMES))
-        if unknown:
-            raise DriverConfigError(
-                f"unknown cisco_ucm option(s) {', '.join(unknown)}; known: {', '.join(_OPTION_NAMES)}"
-            )
+        check_option_names(options, _OPTION_NAMES, "cisco_ucm")
         _string_list(options, "phone_device_prefixes")
         _string_list(options, "trunk_devices")
         pattern = options.get("trunk_device_pattern")

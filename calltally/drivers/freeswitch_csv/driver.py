@@ -64,7 +64,15 @@ from ..base import (
     Reject,
     Skip,
 )
-from ..csvkit import LocalClock, epoch_to_utc, new_record, parse_in_batches, parse_one, string_list_option
+from ..csvkit import (
+    LocalClock,
+    check_option_names,
+    epoch_to_utc,
+    new_record,
+    parse_in_batches,
+    parse_one,
+    string_list_option,
+)
 
 TEMPLATES: dict[str, tuple[str, ...]] = {
     "example": (
@@ -155,11 +163,7 @@ class FreeswitchCsvDriver(Driver):
 
     @classmethod
     def validate_options(cls, options: dict[str, Any]) -> None:
-        unknown = sorted(set(options) - set(_OPTION_NAMES))
-        if unknown:
-            raise DriverConfigError(
-                f"unknown freeswitch_csv option(s) {', '.join(unknown)}; known: {', '.join(_OPTION_NAMES)}"
-            )
+        check_option_names(options, _OPTION_NAMES, "freeswitch_csv")
         template_variables(options.get("template"))
         if not isinstance(options.get("utc_times", False), bool):
             raise DriverConfigError("freeswitch_csv option 'utc_times' must be true or false")

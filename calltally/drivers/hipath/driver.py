@@ -58,7 +58,7 @@ from typing import Any
 
 from ..alcatel_oxe.fixedwidth import Layout
 from ..base import ANSWERED, INBOUND, NO_ANSWER, OUTBOUND, Driver, DriverConfigError, Outcome, Reject, Skip, decode
-from ..csvkit import LocalClock, new_record
+from ..csvkit import LocalClock, check_option_names, new_record
 
 COMPRESSED_FIELDS: tuple[tuple[str, int], ...] = (
     ("date", 8), ("time", 8), ("trunk", 3), ("node", 3), ("extension", 6), ("ring", 5), ("duration", 8),
@@ -110,11 +110,7 @@ class HiPathDriver(Driver):
 
     @classmethod
     def validate_options(cls, options: dict[str, Any]) -> None:
-        unknown = sorted(set(options) - set(_OPTION_NAMES))
-        if unknown:
-            raise DriverConfigError(
-                f"unknown hipath option(s) {', '.join(unknown)}; known: {', '.join(_OPTION_NAMES)}"
-            )
+        check_option_names(options, _OPTION_NAMES, "hipath")
         Layout(options.get("fields", COMPRESSED_FIELDS), WANTED, REQUIRED, cls.name)
         if options.get("date_order", "DMY") not in _ORDERS:
             raise DriverConfigError(

@@ -54,7 +54,7 @@ from ..base import (
     Reject,
     Skip,
 )
-from ..csvkit import BLANK, LocalClock, line_text, new_record
+from ..csvkit import BLANK, LocalClock, check_option_names, line_text, new_record
 
 # 1-based, both ends included
 STANDARD = {
@@ -97,9 +97,7 @@ class MitelDriver(Driver):
 
     @classmethod
     def validate_options(cls, options: dict[str, Any]) -> None:
-        unknown = sorted(set(options) - set(_OPTION_NAMES))
-        if unknown:
-            raise DriverConfigError(f"unknown mitel option(s) {', '.join(unknown)}; known: {', '.join(_OPTION_NAMES)}")
+        check_option_names(options, _OPTION_NAMES, "mitel")
         layout = options.get("layout", "standard")
         if layout not in LAYOUTS:
             raise DriverConfigError(

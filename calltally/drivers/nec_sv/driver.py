@@ -66,7 +66,7 @@ from ..base import (
     Reject,
     Skip,
 )
-from ..csvkit import BLANK, LocalClock, line_text, new_record
+from ..csvkit import BLANK, LocalClock, check_option_names, line_text, new_record
 
 LAYOUTS = ("mat", "page")
 _OPTION_NAMES = ("layout",)
@@ -198,11 +198,7 @@ class NecSvDriver(Driver):
 
     @classmethod
     def validate_options(cls, options: dict[str, Any]) -> None:
-        unknown = sorted(set(options) - set(_OPTION_NAMES))
-        if unknown:
-            raise DriverConfigError(
-                f"unknown nec_sv option(s) {', '.join(unknown)}; known: {', '.join(_OPTION_NAMES)}"
-            )
+        check_option_names(options, _OPTION_NAMES, "nec_sv")
         layout = options.get("layout", "mat")
         if layout not in LAYOUTS:
             raise DriverConfigError(

@@ -39,7 +39,7 @@ import re
 from typing import Any
 
 from ..base import ANSWERED, INBOUND, INTERNAL, NO_ANSWER, OUTBOUND, Driver, DriverConfigError, Outcome, Reject, Skip
-from ..csvkit import BLANK, LocalClock, line_text, new_record
+from ..csvkit import BLANK, LocalClock, check_option_names, line_text, new_record
 
 PATTERNS = ("A", "B", "C")
 _OPTIONS = {
@@ -82,11 +82,7 @@ class PanasonicDriver(Driver):
 
     @classmethod
     def validate_options(cls, options: dict[str, Any]) -> None:
-        unknown = sorted(set(options) - set(_OPTIONS))
-        if unknown:
-            raise DriverConfigError(
-                f"unknown panasonic option(s) {', '.join(unknown)}; known: {', '.join(_OPTIONS)}"
-            )
+        check_option_names(options, _OPTIONS, "panasonic")
         for key, allowed in _OPTIONS.items():
             if key in options and options[key] not in allowed:
                 raise DriverConfigError(

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..base import Driver, DriverConfigError, Outcome, Reject, Skip
-from ..csvkit import parse_in_batches, parse_one
+from ..csvkit import check_option_names, parse_in_batches, parse_one
 
 HEADER = Skip("header line")
 _CSV: dict[str, Any] = {}
@@ -53,11 +53,7 @@ class HeaderCsvDriver(Driver):
     # --- options ---------------------------------------------------------------
     @classmethod
     def validate_options(cls, options: dict[str, Any]) -> None:
-        unknown = sorted(set(options) - set(cls.OPTION_NAMES))
-        if unknown:
-            raise DriverConfigError(
-                f"unknown {cls.name} option(s) {', '.join(unknown)}; known: {', '.join(cls.OPTION_NAMES)}"
-            )
+        check_option_names(options, cls.OPTION_NAMES, cls.name)
         columns = options.get("columns")
         if columns is None:
             return

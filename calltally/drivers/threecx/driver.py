@@ -71,7 +71,7 @@ from ..base import (
     Reject,
     Skip,
 )
-from ..csvkit import LocalClock, new_record, parse_in_batches, parse_one, string_list_option
+from ..csvkit import LocalClock, check_option_names, new_record, parse_in_batches, parse_one, string_list_option
 
 DEFAULT_FIELDS = (
     "historyid", "callid", "duration", "time_start", "time_answered", "time_end", "reason_terminated",
@@ -191,11 +191,7 @@ class ThreeCxDriver(Driver):
 
     @classmethod
     def validate_options(cls, options: dict[str, Any]) -> None:
-        unknown = sorted(set(options) - set(_OPTION_NAMES))
-        if unknown:
-            raise DriverConfigError(
-                f"unknown threecx option(s) {', '.join(unknown)}; known: {', '.join(_OPTION_NAMES)}"
-            )
+        check_option_names(options, _OPTION_NAMES, "threecx")
         if not isinstance(options.get("utc_times", False), bool):
             raise DriverConfigError("threecx option 'utc_times' must be true or false (true: the CDR times are UTC)")
         _fields_option(options)
