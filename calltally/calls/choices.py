@@ -9,6 +9,12 @@ class Direction(models.TextChoices):
     INTERNAL = "internal", "Internal"
 
 
+class CallKind(models.TextChoices):
+    CALL = "call", "Call"  # one raw record, one call
+    LEG = "leg", "Leg"  # one record of a call that several records describe
+    MERGED = "merged", "Merged call"  # the call those legs make together
+
+
 class Disposition(models.TextChoices):
     ANSWERED = "answered", "Answered"
     NO_ANSWER = "no_answer", "No answer"

@@ -8,18 +8,37 @@ from calltally.directory.models import CostCenter, Extension, Person
 from calltally.sites.models import Site
 from calltally.spool.models import SpoolSegment
 
-from .choices import Direction, DiscardReason, Disposition
+from .choices import CallKind, Direction, DiscardReason, Disposition
+
+
+class CountedCallManager(models.Manager):
+    """The calls reports count: single-record calls and merged calls, never the
+    legs a merged call is made of."""
+
+    def get_queryset(self):
+        return super().get_queryset().exclude(kind=CallKind.LEG)
+
+
+class EveryRowManager(models.Manager):
+    """Every row: calls, legs and merged calls (the Miner, recalculation, detail views)."""
 
 
 class Call(models.Model):
-    """One call as CallTally accounts for it, derived from one raw record.
+    """One call as CallTally accounts for it, derived from the spool.
 
     A call is never edited by hand: it is made by the Miner from the spool, and
-    recalculation or reprocessing makes it again the same way. ``segment`` and
-    ``raw_offset`` point back at the raw record, and are unique, so a record
-    cannot become two calls. ``start`` is stored in UTC; show it in the site's
-    time zone. ``extension_number`` keeps the number as the PBX gave it even if
-    the extension is later deleted.
+    recalculation or reprocessing makes it again the same way. Most calls come
+    from one raw record (kind ``call``): ``segment`` and ``raw_offset`` point
+    back at it, and are unique, so a record cannot become two calls. When
+    several records describe one call (a ring group, a transfer, a forward),
+    each stays as a ``leg`` and one more row, the ``merged`` call, stands for
+    the conversation; legs and merged call share ``leg_key``, and the merged
+    call has no raw record of its own. ``Call.objects`` hides the legs (what
+    reports count); ``Call.rows`` has every row.
+
+    ``start`` is stored in UTC; show it in the site's time zone.
+    ``extension_number`` keeps the number as the PBX gave it even if the
+    extension is later deleted.
     """
 
     # Every index slows the Miner's inserts (on SQLite, 100k rows/s with seven
@@ -28,8 +47,14 @@ class Call(models.Model):
     # with site IN (…) — and (person, start) for a person's own calls. Cost
     # center and extension queries are period queries filtered further.
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="calls", db_index=False)
-    segment = models.ForeignKey(SpoolSegment, on_delete=models.PROTECT, related_name="+", db_index=False)
-    raw_offset = models.BigIntegerField()
+    segment = models.ForeignKey(
+        SpoolSegment, null=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    raw_offset = models.BigIntegerField(null=True)
+    kind = models.CharField(max_length=8, choices=CallKind.choices, default=CallKind.CALL)
+    # The PBX's id shared by the records of one call (Asterisk linkedid, Cisco global
+    # call id, IP Office Call ID…); NULL when the record cannot be a leg of anything.
+    leg_key = models.CharField(max_length=128, null=True, blank=True)
     start = models.DateTimeField()
     direction = models.CharField(max_length=8, choices=Direction.choices)
     disposition = models.CharField(max_length=10, choices=Disposition.choices)
@@ -76,14 +101,20 @@ class Call(models.Model):
     billed_seconds = models.IntegerField(default=0)
     unrated = models.BooleanField(default=False)
 
+    objects = CountedCallManager()
+    rows = EveryRowManager()
+
     class Meta:
         ordering = ["-start"]
+        base_manager_name = "rows"
         constraints = [
             models.UniqueConstraint(fields=["segment", "raw_offset"], name="call_unique_raw_record"),
         ]
         indexes = [
             models.Index(fields=["site", "start"], name="call_site_start"),
             models.Index(fields=["person", "start"], name="call_person_start"),
+            # Partial: records that cannot be legs cost the index nothing.
+            models.Index(fields=["site", "leg_key"], name="call_site_leg", condition=models.Q(leg_key__isnull=False)),
         ]
 
     def __str__(self) -> str:
@@ -92,6 +123,31 @@ class Call(models.Model):
     @property
     def local_start(self):
         return self.start.astimezone(self.site.zone)
+
+    @property
+    def is_merged(self) -> bool:
+        return self.kind == CallKind.MERGED
+
+    @property
+    def is_leg(self) -> bool:
+        return self.kind == CallKind.LEG
+
+    def legs(self):
+        """The legs of a merged call, or the other legs of a leg's call, in call order."""
+        if not self.leg_key or self.kind == CallKind.CALL:
+            return Call.rows.none()
+        return Call.rows.filter(site_id=self.site_id, leg_key=self.leg_key, kind=CallKind.LEG).order_by(
+            "start", "segment_id", "raw_offset"
+        )
+
+    def merged_call(self):
+        """The merged call a leg belongs to (None for anything else)."""
+        if self.kind != CallKind.LEG:
+            return None
+        # A key reused after months (a PBX restart) makes a second merged call: take the one before the leg.
+        return Call.rows.filter(
+            site_id=self.site_id, leg_key=self.leg_key, kind=CallKind.MERGED, start__lte=self.start
+        ).order_by("-start").first()
 
 
 class DiscardedCall(models.Model):

@@ -67,6 +67,9 @@ class CdrRecord:
     account_code: str = ""
     pbx_call_id: str = ""
     disposition: str = ANSWERED
+    # The id the PBX gives every record of one call (a ring group's legs, a
+    # transfer's segments), when it has one; '' for a record that is a call alone.
+    leg_key: str = ""
 
     @property
     def answered(self) -> bool:
@@ -111,6 +114,10 @@ class Driver:
     #: instance, from its options): the Miner then reads them with
     #: :meth:`parse_received`, giving each record the instant it was received.
     needs_received: bool = False
+    #: True when the records of one call all carry the call's start and follow
+    #: each other (IP Office segments): their talk times add up. Otherwise each
+    #: record has its own clock times and overlapping talk is counted once.
+    legs_in_sequence: ClassVar[bool] = False
 
     def __init__(self, config: DriverOptions | None = None):
         self.config = config or DriverOptions()

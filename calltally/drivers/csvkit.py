@@ -214,13 +214,13 @@ def epoch_to_utc(seconds: float) -> dt.datetime:
 RECORD_FIELDS = (
     "start", "talk_seconds", "ring_seconds", "answer", "calling", "called", "original_called",
     "final_called", "redirecting", "orig_device", "dest_device", "direction_hint", "account_code",
-    "pbx_call_id", "disposition",
+    "pbx_call_id", "disposition", "leg_key",
 )
 
 
 def _record_factory() -> Callable[..., CdrRecord]:
     """A callable building a :class:`CdrRecord` from the values of
-    :data:`RECORD_FIELDS`, in that order.
+    :data:`RECORD_FIELDS`, in that order (``leg_key``, the last, may be left out).
 
     Positional construction is markedly faster than keywords on the hot path;
     should ``CdrRecord`` ever change its field order, this falls back to
@@ -231,7 +231,9 @@ def _record_factory() -> Callable[..., CdrRecord]:
         return CdrRecord
 
     def by_name(*values: Any) -> CdrRecord:
-        return CdrRecord(**dict(zip(RECORD_FIELDS, values, strict=True)))
+        if not len(RECORD_FIELDS) - 1 <= len(values) <= len(RECORD_FIELDS):
+            raise TypeError(f"a record takes {len(RECORD_FIELDS) - 1} or {len(RECORD_FIELDS)} values")
+        return CdrRecord(**dict(zip(RECORD_FIELDS, values, strict=False)))
 
     return by_name
 

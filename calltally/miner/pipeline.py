@@ -22,17 +22,20 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 
-from calltally.calls.choices import DiscardReason
+from calltally.calls.choices import CallKind, DiscardReason
 from calltally.calls.models import Call, DiscardedCall
 from calltally.directory.accounts import AccountBook
 from calltally.directory.models import Extension, ExtensionAlias
 from calltally.directory.privacy import mask
+from calltally.drivers import get_driver_class
 from calltally.drivers.base import INBOUND, INTERNAL, OUTBOUND, CdrRecord, Reject, Skip, decode
 from calltally.numbering import Normalizer, NumberingPlan
 from calltally.rating.services import rater_for_site
 from calltally.sites.models import Site
 from calltally.spool.models import SpoolSegment
 from calltally.spool.storage import Spool, SpoolRecord, default_spool, parse_instant
+
+from . import legs as leg_rules
 
 log = logging.getLogger("calltally.miner")
 UTC = dt.UTC
@@ -48,8 +51,15 @@ CALL_COLUMNS = (
     "billing_enabled", "remote_number", "dialled_number", "calling_number", "called_number",
     "original_called", "final_called", "redirecting", "orig_device", "dest_device", "account_code",
     "pbx_call_id", "cost", "currency", "e164", "category", "destination", "tariff", "rated_prefix", "band",
-    "billed_seconds", "unrated", "account", "account_unallocated",
+    "billed_seconds", "unrated", "account", "account_unallocated", "leg_key", "kind",
 )
+LEG_KEY_AT = CALL_COLUMNS.index("leg_key")
+# What a merged call's row gets on each update: everything but its identity.
+MERGED_UPDATE_COLUMNS = tuple(
+    c for c in CALL_COLUMNS if c not in ("site_id", "segment_id", "raw_offset", "leg_key", "kind")
+)
+# Keys per statement when looking legs up (well under SQLite's parameter limit).
+KEY_CHUNK = 500
 DISCARD_COLUMNS = (
     "site_id", "segment_id", "raw_offset", "reason", "detail", "raw_text", "received", "start",
     "extension_number", "created",
@@ -69,6 +79,8 @@ class MineSummary:
     auto_acquired: int = 0
     unrated: int = 0  # outbound calls no tariff rate matched
     unallocated_accounts: int = 0  # outbound calls whose account code matches no account
+    merged_calls: int = 0  # merged calls made or brought up to date
+    merged_legs: int = 0  # the legs those merged calls are made of
     seconds: float = 0.0
 
     def add(self, other: MineSummary) -> None:
@@ -81,6 +93,8 @@ class MineSummary:
         self.auto_acquired += other.auto_acquired
         self.unrated += other.unrated
         self.unallocated_accounts += other.unallocated_accounts
+        self.merged_calls += other.merged_calls
+        self.merged_legs += other.merged_legs
 
     @property
     def total_calls(self) -> int:
@@ -102,6 +116,8 @@ class MineSummary:
             "auto_acquired_extensions": self.auto_acquired,
             "unrated": self.unrated,
             "unallocated_account_codes": self.unallocated_accounts,
+            "merged_calls": self.merged_calls,
+            "merged_legs": self.merged_legs,
             "seconds": round(self.seconds, 3),
         }
 
@@ -164,6 +180,10 @@ class SiteMiner:
             self.numbering_key = key
         self.rater = rater_for_site(site)
         self.accounts = AccountBook.for_site(site)
+        try:
+            self.legs_in_sequence = get_driver_class(site.driver).legs_in_sequence
+        except (KeyError, ValueError, ImportError):  # an unknown driver: its records are discarded anyway
+            self.legs_in_sequence = False
 
     def load_extensions(self) -> None:
         rows = Extension.objects.filter(site=self.site).values_list(
@@ -264,6 +284,8 @@ class SiteMiner:
         site_id = site.pk
         by_direction = summary.calls
         normalize, rate, lookup = self.normalize, self.rater.rate, self.accounts.lookup
+        merging = site.merge_legs
+        kind_call = CallKind.CALL.value
         unallocated_seen: list[tuple[str, str, dt.datetime]] = []
         for record, rec, direction, extension, remote in classified:
             known = extensions.get(extension)
@@ -321,6 +343,7 @@ class SiteMiner:
                 code[:64], rec.pbx_call_id[:128], rating.cost, rating.currency, e164, rating.category or category,
                 (rating.destination or destination)[:100], rating.tariff[:120], rating.prefix[:20], rating.band[:32],
                 rating.billed_seconds, rating.unrated, account[:200], unallocated,
+                (rec.leg_key[:128] or None) if merging else None, kind_call,
             ))
         for code, call_id, start in unallocated_seen[:UNALLOCATED_LOG_LIMIT]:
             log.warning("site %s: account code %r matches no account (call %s at %s)",
@@ -368,6 +391,80 @@ class SiteMiner:
             if discard_rows:
                 cursor.executemany(self.discard_sql, discard_rows)
 
+    # --- merging the legs of one call ----------------------------------------------
+    def merge_legs(self, keys: set[str], summary: MineSummary) -> None:
+        """Bring the merged calls of these leg keys up to date with the rows stored now.
+
+        Runs in the caller's transaction, right after a batch's rows are written,
+        with a handful of statements per batch: one lookup of the keys that have
+        more than one row (or a leg or merged row, which may need undoing), one
+        fetch of those rows, then set-based updates and one multi-row insert.
+        See :mod:`calltally.miner.legs` for the rule.
+        """
+        if not keys:
+            return
+        table = connection.ops.quote_name(Call._meta.db_table)
+        site_id = self.site.pk
+        candidates: list[str] = []
+        ordered = sorted(keys)
+        with connection.cursor() as cursor:
+            for start in range(0, len(ordered), KEY_CHUNK):
+                part = ordered[start:start + KEY_CHUNK]
+                cursor.execute(
+                    f"SELECT leg_key FROM {table} WHERE site_id = %s AND leg_key IN ({', '.join(['%s'] * len(part))}) "
+                    f"GROUP BY leg_key HAVING COUNT(*) > 1 OR MAX(kind) <> %s",
+                    [site_id, *part, CallKind.CALL.value],
+                )
+                candidates.extend(key for (key,) in cursor.fetchall())
+        if not candidates:
+            return
+        rows_by_key: dict[str, list[dict]] = {}
+        for start in range(0, len(candidates), KEY_CHUNK):
+            part = candidates[start:start + KEY_CHUNK]
+            for row in Call.rows.filter(site_id=site_id, leg_key__in=part).values("leg_key", *leg_rules.LEG_FIELDS):
+                rows_by_key.setdefault(row["leg_key"], []).append(row)
+
+        to_leg, to_call, stale = [], [], []
+        updates, inserts = [], []
+        adapt, rate = self.adapt_instant, self.rater.rate
+        billing, in_sequence = self.site.transfer_billing, self.legs_in_sequence
+        for key, rows in rows_by_key.items():
+            existing = sorted((r for r in rows if r["kind"] == CallKind.MERGED), key=lambda r: r["start"])
+            for cluster in leg_rules.clusters(r for r in rows if r["kind"] != CallKind.MERGED):
+                if len(cluster) == 1:
+                    if cluster[0]["kind"] != CallKind.CALL:
+                        to_call.append(cluster[0]["id"])
+                    continue
+                to_leg.extend(leg["id"] for leg in cluster if leg["kind"] != CallKind.LEG)
+                values = leg_rules.merge(cluster, rate, billing, in_sequence)
+                values["start"] = adapt(values["start"])
+                summary.merged_calls += 1
+                summary.merged_legs += len(cluster)
+                # Keep the merged call's id (links to it stay valid) when it is still the same call.
+                first, last = cluster[0]["start"], max(leg_rules._end(leg) for leg in cluster)
+                match = next((r for r in existing if first - leg_rules.MERGE_GAP <= r["start"] <= last), None)
+                if match is not None:
+                    existing.remove(match)
+                    updates.append((*(values[c] for c in MERGED_UPDATE_COLUMNS), match["id"]))
+                else:
+                    values.update(site_id=site_id, segment_id=None, raw_offset=None, leg_key=key,
+                                  kind=CallKind.MERGED.value)
+                    inserts.append(tuple(values[c] for c in CALL_COLUMNS))
+            stale.extend(r["id"] for r in existing)
+
+        for ids, kind in ((to_leg, CallKind.LEG), (to_call, CallKind.CALL)):
+            for start in range(0, len(ids), KEY_CHUNK):
+                Call.rows.filter(id__in=ids[start:start + KEY_CHUNK]).update(kind=kind)
+        for start in range(0, len(stale), KEY_CHUNK):
+            Call.rows.filter(id__in=stale[start:start + KEY_CHUNK]).delete()
+        with connection.cursor() as cursor:
+            if updates:
+                quote = connection.ops.quote_name
+                assignments = ", ".join(f"{quote(c)} = %s" for c in MERGED_UPDATE_COLUMNS)
+                cursor.executemany(f"UPDATE {table} SET {assignments} WHERE id = %s", updates)
+            if inserts:
+                cursor.executemany(self.call_sql, inserts)
+
     # --- mining new records ------------------------------------------------------
     def segment(self, day: dt.date) -> SpoolSegment:
         segment, _ = SpoolSegment.objects.get_or_create(site=self.site, day=day)
@@ -399,6 +496,7 @@ class SiteMiner:
                         if not claimed:
                             raise ConcurrentMining
                         self.write(call_rows, discard_rows)
+                        self.merge_legs({row[LEG_KEY_AT] for row in call_rows if row[LEG_KEY_AT]}, batch)
                 except ConcurrentMining:
                     # Another process (the Miner service, another import) committed these
                     # records first; they are its to report, and it goes on with the site.
@@ -446,7 +544,7 @@ class SiteMiner:
         Exactly as a fresh import would make them today: the current directory,
         tariffs and rules apply. Calls outside the period are not touched.
         """
-        calls = Call.objects.filter(site=self.site)
+        calls = Call.rows.filter(site=self.site, segment__isnull=False)
         if first:
             calls = calls.filter(start__gte=dt.datetime.combine(first, dt.time(), tzinfo=self.site.zone))
         if last:
@@ -497,13 +595,18 @@ class SiteMiner:
                 offsets = [r.offset for r, _ in chosen]
                 with transaction.atomic():
                     removed_calls = removed_discards = 0
+                    # The calls these records were legs of are merged again below.
+                    keys = {row[LEG_KEY_AT] for row in call_rows if row[LEG_KEY_AT]}
                     for start in range(0, len(offsets), 900):
                         part = offsets[start:start + 900]
-                        removed_calls += Call.objects.filter(segment=segment, raw_offset__in=part).delete()[0]
+                        replaced = Call.rows.filter(segment=segment, raw_offset__in=part)
+                        keys.update(replaced.exclude(leg_key=None).values_list("leg_key", flat=True))
+                        removed_calls += replaced.delete()[0]
                         removed_discards += DiscardedCall.objects.filter(
                             segment=segment, raw_offset__in=part
                         ).delete()[0]
                     self.write(call_rows, discard_rows)
+                    self.merge_legs(keys, batch)
                     SpoolSegment.objects.filter(pk=segment.pk).update(
                         calls=F("calls") - removed_calls + counts["calls"],
                         discarded=F("discarded") - removed_discards + counts["discarded"],

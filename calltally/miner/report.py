@@ -12,6 +12,9 @@ def summary_lines(summary: MineSummary) -> list[str]:
         f"records read      {data['records']:>9}",
         f"calls stored      {data['calls']:>9}  ({by_direction})",
     ]
+    if data["merged_calls"]:
+        lines.append(f"merged calls      {data['merged_calls']:>9}  (made of {data['merged_legs']} of those records: "
+                     "ring groups, transfers, forwards)")
     reasons = ", ".join(f"{k} {v}" for k, v in data["discarded_by_reason"].items())
     lines.append(f"discarded         {data['discarded']:>9}" + (f"  ({reasons})" if reasons else ""))
     lines.append(f"skipped internal  {data['skipped_internal']:>9}")

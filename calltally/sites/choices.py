@@ -11,3 +11,10 @@ class ConnectionKind(models.TextChoices):
     SERIAL = "serial", "Serial port"
     FOLDER = "folder", "Watched folder"
     HTTP_PUSH = "http-push", "HTTP push"
+
+
+class TransferBilling(models.TextChoices):
+    """Who pays for a call that several extensions handled."""
+
+    ORIGINATOR = "originator", "Originator pays"
+    LAST_EXTENSION = "last_extension", "Last extension pays"

@@ -10,7 +10,7 @@ from django.db import models
 
 from calltally.drivers import DriverConfigError, DriverOptions, get_driver_class, make_driver
 
-from .choices import ConnectionKind
+from .choices import ConnectionKind, TransferBilling
 
 code_validator = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$",
@@ -54,6 +54,15 @@ class Site(models.Model):
     )
     auto_acquire = models.BooleanField(
         default=False, help_text="Create unknown extensions automatically instead of discarding their calls."
+    )
+    # Several records can describe one call (a ring group, a transfer, a forward);
+    # see calltally/miner/legs.py for how they become one call.
+    merge_legs = models.BooleanField(
+        default=True, help_text="Merge the records (legs) of one call into one call for reports."
+    )
+    transfer_billing = models.CharField(
+        max_length=16, choices=TransferBilling.choices, default=TransferBilling.ORIGINATOR,
+        help_text="Who is charged for a transferred call: the extension that made or took it, or the last one.",
     )
     enabled = models.BooleanField(default=True)
     created = models.DateTimeField(auto_now_add=True)

@@ -26,6 +26,8 @@ What becomes what
 * calling = src (or the number in clid when src is empty); called =
   original_called = dst; account_code = accountcode; pbx_call_id = linkedid
   when present (it groups the legs of one call), else uniqueid.
+* final_called = the phone the leg reached, when dstchannel names a numbered
+  phone other than dst (``PJSIP/202`` for a ring group dialled as 600).
 * orig_device/dest_device = channel/dstchannel without the per-call suffix
   (``PJSIP/carrier-0000001a`` → ``PJSIP/carrier``).
 
@@ -314,6 +316,9 @@ class AsteriskCsvDriver(AsteriskChannels, Driver):
         src = src.strip() or number_in_clid(clid)
         dst = dst.strip()
         ring = duration - billsec
+        # A ring group or hunt list dials phones for a number that is no phone (dst 600):
+        # the phone this leg reached is the one in dstchannel.
+        reached = dest_device.partition("/")[2].partition("@")[0]
         return new_record(
             start,
             billsec,
@@ -322,7 +327,7 @@ class AsteriskCsvDriver(AsteriskChannels, Driver):
             src,
             dst,
             dst,
-            "",
+            reached if reached != dst and reached.isdigit() else "",
             "",
             orig_device,
             dest_device,
@@ -330,6 +335,7 @@ class AsteriskCsvDriver(AsteriskChannels, Driver):
             account.strip(),
             call_id,
             disposition,
+            call_id,
         )
 
 def is_int(text: str) -> bool:

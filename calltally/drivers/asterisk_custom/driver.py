@@ -293,6 +293,7 @@ class AsteriskCustomDriver(AsteriskChannels, Driver):
             account.strip(),
             call_id,
             disposition,
+            call_id,
         )
 
     def _odd_row(self, row: list[str]) -> Outcome:

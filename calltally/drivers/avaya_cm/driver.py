@@ -342,6 +342,7 @@ class AvayaCmDriver(Driver):
             account.strip() or auth.strip(),
             ucid.strip(),
             disposition,
+            ucid.strip(),
         )
 
     def _date(self, text: str) -> dt.date | None:

@@ -126,6 +126,8 @@ class AvayaIpoDriver(Driver):
     models = "IP Office 500 V2, Server Edition, IP Office 4.x–12.x"
     transport = "SMDR over TCP (the IP Office pushes, or a collector connects to it)"
     description = "Reads Avaya IP Office SMDR lines (30–35+ comma-separated fields), with or without a header."
+    # Every segment of a call carries the call's start; the segments follow each other.
+    legs_in_sequence = True
 
     def __init__(self, config=None):
         super().__init__(config)
@@ -235,4 +237,5 @@ class AvayaIpoDriver(Driver):
             account,
             call_id.strip(),
             ANSWERED if talk else NO_ANSWER,
+            call_id.strip(),
         )

@@ -15,11 +15,14 @@ list of ``Key value`` pairs::
 One leg, one record
 -------------------
 Each message is one *leg* and becomes one :class:`CdrRecord`, with
-pbx_call_id = ``ConnectionId`` (the GUID the two legs of a call share). The
-legs are **not** paired here: a leg alone does not say whether the call was
-inbound or outbound; pairing the legs by pbx_call_id (the answer leg gives the
-calling number, the originate leg the called number and the outgoing dial
-peer) is left to the Miner's leg merging.
+pbx_call_id = leg_key = ``ConnectionId`` (the GUID the two legs of a call
+share). A leg alone does not say whether the call was inbound or outbound, so
+the legs are paired as they are read: each leg takes from its partner what it
+lacks (the answer leg gives the calling number and incoming dial peer, the
+originate leg the called number and outgoing dial peer), and the Miner then
+merges the pair into one call. A leg whose partner was read in an earlier
+batch finds it in the driver's state (the last 2,000 unpaired legs); the
+earlier leg, read alone, keeps only its own half.
 
 * CallOrigin 2 — the *answer* leg (the call arrived on it): calling =
   ``PeerAddress``, orig_device = the leg type (``telephony``, ``voip``…).
@@ -57,6 +60,7 @@ from ..base import (
     INBOUND,
     NO_ANSWER,
     OUTBOUND,
+    CdrRecord,
     Driver,
     DriverConfigError,
     Outcome,
@@ -76,6 +80,8 @@ KEYS = frozenset({
     "tx_DtmfRelay", "FaxTxDuration", "FaxRxDuration", "GwCollectedCalledNumber", "CallID",
     "CallingNumber", "CalledNumber", "OriginalCallingNumber", "OriginalCalledNumber", "AccountCode",
 })
+# Legs read without their partner that the driver remembers for the partner.
+UNPAIRED_LIMIT = 2000
 LEG_TYPES = {"1": "telephony", "2": "voip", "3": "mmoip", "4": "frame-relay", "5": "atm"}
 BLANK = Skip("blank line")
 NOT_CDR = Skip("not a VOIP_CALL_HISTORY message")
@@ -100,6 +106,41 @@ class CiscoCmeDriver(Driver):
         self._clock = LocalClock(self.config.timezone)
         self._days: dict[str, tuple[int, int, int, bool]] = {}
         self._trunk_telephony = bool(self.config.options.get("telephony_legs_are_trunks", False))
+        # ConnectionId -> (calling, called, orig_device, dest_device, direction) of a leg read
+        # without its partner, oldest first.
+        self._unpaired: dict[str, tuple] = {}
+
+    def get_state(self) -> Any:
+        return [[key, *half] for key, half in self._unpaired.items()] or None
+
+    def set_state(self, state: Any) -> None:
+        self._unpaired = {}
+        if isinstance(state, list):
+            for item in state[-UNPAIRED_LIMIT:]:
+                if isinstance(item, list) and len(item) == 6 and all(isinstance(v, str | None) for v in item):
+                    self._unpaired[item[0]] = tuple(item[1:])
+
+    def parse_many(self, raws: list[bytes]) -> list[Outcome]:
+        outcomes = super().parse_many(raws)
+        unpaired = self._unpaired
+        waiting: dict[str, CdrRecord] = {}  # legs of this batch still without a partner
+        for outcome in outcomes:
+            if type(outcome) is not CdrRecord or not outcome.leg_key:
+                continue
+            key = outcome.leg_key
+            partner = waiting.pop(key, None)
+            if partner is not None:
+                _take_half(outcome, _half(partner))
+                _take_half(partner, _half(outcome))
+            elif key in unpaired:
+                _take_half(outcome, unpaired.pop(key))
+            else:
+                waiting[key] = outcome
+        for key, leg in waiting.items():
+            unpaired[key] = _half(leg)
+        while len(unpaired) > UNPAIRED_LIMIT:
+            del unpaired[next(iter(unpaired))]
+        return outcomes
 
     @classmethod
     def validate_options(cls, options: dict[str, Any]) -> None:
@@ -193,6 +234,7 @@ class CiscoCmeDriver(Driver):
         leg_type = fields.get("CallLegType", "").strip()
         leg = LEG_TYPES.get(leg_type, leg_type)
         peer = fields.get("PeerAddress", "").strip()
+        connection_id = " ".join(fields["ConnectionId"].split())
         direction = None
         if origin == "2":
             calling, called, orig, dest = peer, "", leg, ""
@@ -206,5 +248,24 @@ class CiscoCmeDriver(Driver):
             return Reject(f"CallOrigin {origin[:10]!r} is neither 1 (originate) nor 2 (answer)")
         return new_record(
             start, talk, ring if ring > 0 else 0, answer, calling, called, called, "", "", orig, dest,
-            direction, "", " ".join(fields["ConnectionId"].split()), disposition,
+            direction, "", connection_id, disposition, connection_id,
         )
+
+
+def _half(leg: CdrRecord) -> tuple:
+    return (leg.calling, leg.called, leg.orig_device, leg.dest_device, leg.direction_hint)
+
+
+def _take_half(leg: CdrRecord, half: tuple) -> None:
+    """Fill what a leg lacks from its partner's half of the call."""
+    calling, called, orig, dest, direction = half
+    if not leg.calling:
+        leg.calling = calling or ""
+    if not leg.called:
+        leg.called = leg.original_called = called or ""
+    if not leg.orig_device:
+        leg.orig_device = orig or ""
+    if not leg.dest_device:
+        leg.dest_device = dest or ""
+    if leg.direction_hint is None:
+        leg.direction_hint = direction

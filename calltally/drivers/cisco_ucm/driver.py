@@ -271,6 +271,7 @@ class CiscoUcmDriver(Driver):
             cmc.strip() or auth_desc.strip() or auth_value.strip(),
             f"{cm_id.strip()}-{call_id.strip()}",
             disposition,
+            f"{cm_id.strip()}-{call_id.strip()}" if call_id.strip() else "",
         )
 
     def _not_plain(self, row: list[str]) -> Outcome:

@@ -127,5 +127,5 @@ class GrandstreamDriver(HeaderCsvDriver):
             dstanswer.strip(), redirecting,
             src_trunk or chanext.strip() or device_of(channel),
             dst_trunk or dstchanext.strip() or device_of(dstchannel),
-            direction, account.strip(), session.strip() or uniqueid.strip(), disposition,
+            direction, account.strip(), session.strip() or uniqueid.strip(), disposition, session.strip(),
         )

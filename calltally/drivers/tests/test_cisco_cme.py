@@ -47,13 +47,42 @@ def test_each_call_history_message_is_one_leg_and_other_messages_are_skipped(sys
 
 def test_the_answer_leg_gives_the_calling_number_and_the_originate_leg_the_called(syslog):
     answer_leg, originate_leg = syslog[1], syslog[2]
-    assert answer_leg.pbx_call_id == originate_leg.pbx_call_id == CID
-    assert (answer_leg.calling, answer_leg.called, answer_leg.orig_device) == ("1001", "", "telephony")
-    assert (originate_leg.calling, originate_leg.called, originate_leg.dest_device) == ("", "00390612345678", "voip")
+    assert answer_leg.pbx_call_id == originate_leg.pbx_call_id == answer_leg.leg_key == CID
+    # Paired as they are read: each leg takes from its partner what it lacks.
+    for leg in (answer_leg, originate_leg):
+        assert (leg.calling, leg.called, leg.orig_device, leg.dest_device) == (
+            "1001", "00390612345678", "telephony", "voip"
+        )
     assert answer_leg.start == dt.datetime(2026, 3, 2, 8, 0, 0, 123000, tzinfo=dt.UTC)
     assert answer_leg.answer == dt.datetime(2026, 3, 2, 8, 0, 7, 123000, tzinfo=dt.UTC)
     assert (answer_leg.talk_seconds, answer_leg.ring_seconds, answer_leg.disposition) == (120, 7, ANSWERED)
     assert answer_leg.direction_hint is None and originate_leg.direction_hint is None
+
+
+def test_a_leg_read_alone_keeps_its_half_and_the_partner_finds_it_in_the_state_after_a_restart():
+    lines = raw_lines("cisco_cme_syslog.txt")
+    first = driver()
+    (alone,) = first.parse_many([lines[1]])
+    assert (alone.calling, alone.called) == ("1001", "")
+    resumed = driver()
+    resumed.set_state(first.get_state())
+    (partner,) = resumed.parse_many([lines[2]])
+    assert (partner.calling, partner.called, partner.orig_device) == ("1001", "00390612345678", "telephony")
+    assert resumed.get_state() is None
+
+
+def test_the_remembered_unpaired_legs_are_bounded_and_bad_state_is_ignored():
+    from calltally.drivers.cisco_cme.driver import UNPAIRED_LIMIT
+
+    reader = driver()
+    line = raw_lines("cisco_cme_syslog.txt")[1].decode()
+    lines = [line.replace(CID, f"{n:08X} 00000000 00000000 00000000").encode() for n in range(UNPAIRED_LIMIT + 50)]
+    reader.parse_many(lines)
+    assert len(reader.get_state()) == UNPAIRED_LIMIT
+    reader.set_state("garbage")
+    assert reader.get_state() is None
+    reader.set_state([[1, 2, 3]])
+    assert reader.get_state() is None
 
 
 def test_times_of_an_unsynchronised_clock_are_read_as_they_are(syslog):
@@ -79,7 +108,7 @@ def test_a_comma_inside_the_disconnect_text_does_not_break_the_line(syslog):
 def test_telephony_legs_can_be_declared_trunks():
     out = driver(telephony_legs_are_trunks=True).parse_many(raw_lines("cisco_cme_syslog.txt"))
     assert out[3].direction_hint == INBOUND and out[4].direction_hint == OUTBOUND
-    assert out[2].direction_hint is None  # a voip leg
+    assert out[2].direction_hint == out[1].direction_hint == INBOUND  # a voip leg takes its partner's
 
 
 @pytest.mark.parametrize(

@@ -282,10 +282,9 @@ class ThreeCxDriver(Driver):
                 direction = OUTBOUND
             elif to_kind == _INSIDE:
                 direction = INTERNAL
-        call_id = callid.strip()
-        if not call_id:
-            history = historyid.strip()
-            call_id = history[5:].strip() if history[:5].lower() == "call " else history
+        history = historyid.strip()
+        history = history[5:].strip() if history[:5].lower() == "call " else history
+        call_id = callid.strip() or history
         return new_record(
             start,
             talk,
@@ -302,6 +301,7 @@ class ThreeCxDriver(Driver):
             bill_code.strip(),
             call_id,
             disposition,
+            history,
         )
 
     def _kind(self, text: str) -> int:

@@ -54,6 +54,11 @@ class Command(BaseCommand):
         parser.add_argument("--no-import-internal", dest="import_internal", action="store_false")
         parser.add_argument("--auto-acquire", action="store_true", default=None)
         parser.add_argument("--no-auto-acquire", dest="auto_acquire", action="store_false")
+        parser.add_argument("--merge-legs", action="store_true", default=None,
+                            help="merge the records of one call (ring group, transfer) into one call (default)")
+        parser.add_argument("--no-merge-legs", dest="merge_legs", action="store_false")
+        parser.add_argument("--transfer-billing", choices=["originator", "last-extension"],
+                            help="who pays for a transferred call (default: originator)")
         parser.add_argument("--driver-option", action="append", dest="driver_options", metavar="KEY=VALUE",
                             help="a driver option (repeat); VALUE may be JSON")
         parser.add_argument("--tariff", metavar="PLAN", help="default tariff plan (see `calltally tariff list`)")
@@ -70,6 +75,7 @@ class Command(BaseCommand):
             site = Site(code=options["code"])
         else:
             site = get_site(options["code"])
+        before = (site.merge_legs, site.transfer_billing) if site.pk else None
         self.apply(site, options)
         full_clean_or_error(site)
         with transaction.atomic():
@@ -85,12 +91,17 @@ class Command(BaseCommand):
         self.stdout.write(f"site {site.code} {verb}: {site.name}, driver {site.driver}, {site.country}, "
                           f"{site.timezone}, {site.currency}, extensions {site.extension_plan}"
                           + (f", tariff {options['tariff']}" if options.get("tariff") else ""))
+        if before is not None and before != (site.merge_legs, site.transfer_billing):
+            self.stdout.write(f"calls made before keep the old rule; `calltally recalc --site {site.code}` "
+                              "applies the new one to them")
 
     @staticmethod
     def apply(site: Site, options: dict) -> None:
-        for field in ("name", "driver", "timezone", "enabled", "import_internal", "auto_acquire"):
+        for field in ("name", "driver", "timezone", "enabled", "import_internal", "auto_acquire", "merge_legs"):
             if options.get(field) is not None:
                 setattr(site, field, options[field])
+        if options.get("transfer_billing"):
+            site.transfer_billing = options["transfer_billing"].replace("-", "_")
         if options.get("country"):
             site.country = options["country"].upper()
         if options.get("currency"):
@@ -116,7 +127,8 @@ class Command(BaseCommand):
                 {"code": s.code, "name": s.name, "driver": s.driver, "country": s.country,
                  "area_code": s.area_code, "timezone": s.timezone, "currency": s.currency,
                  "access_codes": s.access_codes, "extension_plan": s.extension_plan,
-                 "import_internal": s.import_internal, "auto_acquire": s.auto_acquire, "enabled": s.enabled}
+                 "import_internal": s.import_internal, "auto_acquire": s.auto_acquire,
+                 "merge_legs": s.merge_legs, "transfer_billing": s.transfer_billing, "enabled": s.enabled}
                 for s in sites
             ], self.stdout)
             return
