@@ -15,11 +15,15 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Call)
 class CallAdmin(ReadOnlyAdmin):
-    list_display = ("start", "site", "direction", "extension_number", "remote_number", "talk_seconds", "cost")
-    list_filter = ("site", "direction", "disposition")
-    search_fields = ("extension_number", "remote_number", "pbx_call_id")
+    list_display = ("start", "site", "kind", "direction", "extension_number", "remote_number", "talk_seconds", "cost")
+    list_filter = ("site", "kind", "direction", "disposition")
+    search_fields = ("extension_number", "remote_number", "pbx_call_id", "leg_key")
     list_select_related = ("site",)
     show_full_result_count = False
+
+    def get_queryset(self, request):
+        # The admin shows every row, legs of merged calls included (filter by kind).
+        return Call.rows.select_related("site")
 
 
 @admin.register(DiscardedCall)

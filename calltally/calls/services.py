@@ -15,7 +15,7 @@ EXPORT_COLUMNS = [
     "id", "site", "start", "direction", "disposition", "extension", "person", "cost_center", "remote_number",
     "dialled_number", "talk_seconds", "ring_seconds", "answered", "account_code", "account", "cost", "currency",
     "pbx_call_id", "e164", "category", "destination", "tariff", "rated_prefix", "band", "billed_seconds",
-    "unrated",
+    "unrated", "kind",
 ]
 
 
@@ -46,7 +46,7 @@ def export_rows(sites: list[Site], first: dt.date | None, last: dt.date | None) 
             "id", "site_id", "start", "direction", "disposition", "extension_number", "person__username",
             "cost_center__code", "remote_number", "dialled_number", "talk_seconds", "ring_seconds", "answered",
             "account_code", "cost", "currency", "pbx_call_id", "account", "e164", "category", "destination",
-            "tariff", "rated_prefix", "band", "billed_seconds", "unrated",
+            "tariff", "rated_prefix", "band", "billed_seconds", "unrated", "kind",
         )
     )
     for row in rows.iterator(chunk_size=5000):
@@ -78,6 +78,7 @@ def export_rows(sites: list[Site], first: dt.date | None, last: dt.date | None) 
             "band": row[23],
             "billed_seconds": row[24],
             "unrated": row[25],
+            "kind": row[26],  # "call" (one record) or "merged" (several records of one call)
         }
 
 

@@ -46,7 +46,10 @@ class CallTable(tables.Table):
 
     def render_start(self, value, record):
         text = display.local_time(value, record.site.zone)
-        return format_html('<a href="{}">{}</a>', reverse("call_detail", args=[record.pk]), text)
+        link = format_html('<a href="{}">{}</a>', reverse("call_detail", args=[record.pk]), text)
+        if record.kind == "merged":
+            return format_html('{} <span class="muted" title="made of several records of the PBX">merged</span>', link)
+        return link
 
     def render_site(self, value):
         return _site_link(value)

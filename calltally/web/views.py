@@ -208,7 +208,8 @@ class CallDetailView(StaffRequiredMixin, DetailView):
     context_object_name = "call"
 
     def get_queryset(self):
-        return Call.objects.select_related(
+        # Every row: a leg is reached from its merged call.
+        return Call.rows.select_related(
             "site", "segment", "extension", "person", "cost_center", "cost_center__parent"
         )
 
@@ -216,8 +217,13 @@ class CallDetailView(StaffRequiredMixin, DetailView):
         context = super().get_context_data(**kwargs)
         call = self.object
         context["fields"] = call_fields(call)
-        context["raw_url"] = reverse("raw_record", args=[call.pk])
-        context["segment_url"] = segment_url(call.segment, call.site)
+        if call.segment_id is not None:
+            context["raw_url"] = reverse("raw_record", args=[call.pk])
+            context["segment_url"] = segment_url(call.segment, call.site)
+        if call.is_merged:
+            context["legs"] = list(call.legs())
+        elif call.is_leg:
+            context["merged_call"] = call.merged_call()
         return context
 
 
@@ -240,7 +246,7 @@ def call_fields(call: Call) -> list[tuple[str, str, object]]:
         "talk_seconds": lambda: f"{display.duration(call.talk_seconds)} ({call.talk_seconds} s)",
         "ring_seconds": lambda: f"{call.ring_seconds} s",
         "cost": lambda: display.money(call.cost, call.currency),
-        "segment": lambda: call.segment.relative_path,
+        "segment": lambda: call.segment and call.segment.relative_path,
         "direction": lambda: display.badge(call.direction, call.get_direction_display()),
         "disposition": lambda: display.badge(call.disposition, call.get_disposition_display()),
         "answered": lambda: display.yes_no(call.answered),
@@ -274,7 +280,8 @@ class RawRecordView(StaffRequiredMixin, DetailView):
     context_object_name = "call"
 
     def get_queryset(self):
-        return Call.objects.select_related("site", "segment")
+        # A merged call has no record of its own; its legs have.
+        return Call.rows.filter(segment__isnull=False).select_related("site", "segment")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -31,8 +31,14 @@ def synthesize(
     start: dt.datetime = dt.datetime(2026, 3, 2, 8, 0, tzinfo=UTC),
     number_pool: int | None = DEFAULT_NUMBER_POOL,
     newcdrcolumns: bool = False,
+    ring_groups: float = 0.0,
 ) -> Iterator[bytes]:
-    """Yield ``count`` Master.csv lines (18 fields, or 21 with ``newcdrcolumns``)."""
+    """Yield ``count`` Master.csv lines (18 fields, or 21 with ``newcdrcolumns``).
+
+    With ``ring_groups`` (a share of inbound calls, 0 to 1) those calls ring three
+    phones at once, as a ring group does: three lines with one uniqueid, at most
+    one of them answered.
+    """
     rng = random.Random(seed)
     external = external_numbers(rng, number_pool)
     exts = [int(e) for e in extensions]
@@ -42,7 +48,8 @@ def synthesize(
     offset = 0
     seq = rng.randrange(1000)
     second = dt.timedelta(seconds=1)
-    for _ in range(count):
+    written = 0
+    while written < count:
         offset += rng.randrange(0, 7)
         seq += 2
         ext = rng.choice(exts)
@@ -87,12 +94,30 @@ def synthesize(
             billsec = min(int(rng.expovariate(1 / 140.0)) + 1, 7200)
             answer_text = f'"{(begin + ring * second).isoformat(" ")}"'
         duration = ring + billsec
-        fields = [
-            f'"{account}"', f'"{src}"', f'"{dst}"', f'"{context}"', clid, f'"{channel}"',
-            f'"{dstchannel}"', '"Dial"', f'"{lastdata}"', f'"{begin.isoformat(" ")}"', answer_text,
-            f'"{(begin + duration * second).isoformat(" ")}"', str(duration), str(billsec),
-            f'"{disposition}"', '"DOCUMENTATION"', f'"{epoch + offset}.{seq}"', '""',
-        ]
-        if newcdrcolumns:
-            fields += ['""', f'"{epoch + offset}.{seq}"', str(seq)]
-        yield ",".join(fields).encode()
+        phones = [dstchannel]
+        if ring_groups and 0.45 <= pick < 0.80 and rng.random() < ring_groups:
+            others = rng.sample(exts, 2)
+            phones = [f"PJSIP/{other}-{seq + 1:08x}" for other in others] + [dstchannel]
+            rng.shuffle(phones)
+        answered_phone = dstchannel
+        for dstchannel in phones[: count - written]:
+            written += 1
+            if dstchannel == answered_phone:
+                yield _line(account, src, dst, context, clid, channel, dstchannel, lastdata, begin, answer_text,
+                            duration, billsec, disposition, epoch + offset, seq, newcdrcolumns)
+            else:  # a phone of the group that only rang
+                yield _line(account, src, dst, context, clid, channel, dstchannel, lastdata, begin, "",
+                            ring, 0, "NO ANSWER", epoch + offset, seq, newcdrcolumns)
+
+
+def _line(account, src, dst, context, clid, channel, dstchannel, lastdata, begin, answer_text, duration, billsec,
+          disposition, epoch, seq, newcdrcolumns) -> bytes:
+    fields = [
+        f'"{account}"', f'"{src}"', f'"{dst}"', f'"{context}"', clid, f'"{channel}"',
+        f'"{dstchannel}"', '"Dial"', f'"{lastdata}"', f'"{begin.isoformat(" ")}"', answer_text,
+        f'"{(begin + duration * dt.timedelta(seconds=1)).isoformat(" ")}"', str(duration), str(billsec),
+        f'"{disposition}"', '"DOCUMENTATION"', f'"{epoch}.{seq}"', '""',
+    ]
+    if newcdrcolumns:
+        fields += ['""', f'"{epoch}.{seq}"', str(seq)]
+    return ",".join(fields).encode()

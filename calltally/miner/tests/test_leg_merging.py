@@ -18,6 +18,7 @@ pytestmark = pytest.mark.django_db
 
 IPO_SMDR = Path(__file__).parents[2] / "drivers" / "tests" / "fixtures" / "avaya_ipo_smdr.txt"
 CME_SYSLOG = Path(__file__).parents[2] / "drivers" / "tests" / "fixtures" / "cisco_cme_syslog.txt"
+CUCM12 = Path(__file__).parents[2] / "drivers" / "tests" / "fixtures" / "cucm12_cdr.csv"
 
 # Asterisk cdr_csv with newcdrcolumns: a call from outside to ring group 600, which rings
 # phones 201, 202 and 203 at once; 202 answers. One row per phone, one linkedid.
@@ -180,3 +181,39 @@ def test_the_two_legs_of_a_cisco_gateway_call_make_one_call(make_site, spool, cl
     assert (pair.kind, pair.direction, pair.extension_number, pair.talk_seconds) == (
         "merged", "outbound", "1001", 120)
     assert pair.legs().count() == 2
+
+
+def test_a_cisco_transfer_is_one_call_by_global_call_id(make_site, spool, cli, tmp_path):
+    """An inbound call answered by 1002 for 60 s, then transferred to 1003 for 120 s:
+    Unified CM writes two CDRs with one globalCallID_callId."""
+    import csv
+
+    rows = list(csv.reader(CUCM12.read_text().splitlines()))
+    header, types, template = rows[0], rows[1], rows[3]  # template: the inbound call to 1002
+    column = {name: index for index, name in enumerate(header)}
+
+    def cdr(**values):
+        row = list(template)
+        for name, value in values.items():
+            row[column[name]] = str(value)
+        return row
+
+    answered = cdr(globalCallID_callId=401, dateTimeOrigination=1772442000, dateTimeConnect=1772442005,
+                   dateTimeDisconnect=1772442065, duration=60, destCallTerminationOnBehalfOf=10)
+    transferred = cdr(globalCallID_callId=401, dateTimeOrigination=1772442065, dateTimeConnect=1772442066,
+                      dateTimeDisconnect=1772442186, duration=120, originalCalledPartyNumber=1002,
+                      finalCalledPartyNumber=1003, lastRedirectDn=1002, destDeviceName="SEP0011AABBCC03",
+                      joinOnBehalfOf=10)
+    path = tmp_path / "cdr_transfer.csv"
+    with open(path, "w", newline="") as handle:
+        csv.writer(handle).writerows([header, types, answered, transferred])
+    site = make_site("ROME", driver="cisco_ucm", internal_digits_min=4, internal_digits_max=4)
+    Extension.objects.bulk_create([Extension(site=site, number=n) for n in ("1002", "1003")])
+    cli("import", "--site", "ROME", str(path))
+    call = Call.objects.get()
+    assert (call.kind, call.direction, call.extension_number, call.talk_seconds, call.remote_number) == (
+        "merged", "inbound", "1002", 180, "0612345678")
+    assert [leg.extension_number for leg in call.legs()] == ["1002", "1003"]
+    cli("site", "set", "ROME", "--transfer-billing", "last-extension")
+    cli("recalc", "--site", "ROME")
+    assert Call.objects.get().extension_number == "1003"

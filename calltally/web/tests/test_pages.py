@@ -86,6 +86,41 @@ def test_the_call_detail_links_to_the_page_of_the_site_table_that_holds_its_segm
     assert 'id="segment-2026-01-01"' in text(staff_client.get(link.split("#")[0]))
 
 
+def _ring_group(site):
+    start = dt.datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+    legs = [
+        make_call(site, start, kind="leg", leg_key="1772445600.10", direction=Direction.INBOUND,
+                  extension_number=number, answered=number == "202", talk_seconds=240 if number == "202" else 0,
+                  disposition=Disposition.ANSWERED if number == "202" else Disposition.NO_ANSWER)
+        for number in ("201", "202", "203")
+    ]
+    merged = make_call(site, start, kind="merged", leg_key="1772445600.10", segment=None, raw_offset=None,
+                       direction=Direction.INBOUND, extension_number="202", talk_seconds=240)
+    merged.segment = None
+    merged.save()
+    return merged, legs
+
+
+def test_the_call_list_shows_a_merged_call_once_and_none_of_its_legs(staff_client, rome):
+    merged, legs = _ring_group(rome)
+    page = text(staff_client.get(reverse("call_list")))
+    assert len(CALL_LINK.findall(page)) == 1
+    assert f'href="/calls/{merged.pk}/"' in page and "merged" in page
+
+
+def test_a_merged_calls_detail_lists_its_legs_and_a_leg_links_back(staff_client, rome):
+    merged, legs = _ring_group(rome)
+    page = text(staff_client.get(reverse("call_detail", args=[merged.pk])))
+    assert "The PBX wrote 3 records for this call" in page and "originator pays" in page
+    for leg in legs:
+        assert f'href="/calls/{leg.pk}/"' in page
+    assert reverse("raw_record", args=[merged.pk]) not in page
+    assert staff_client.get(reverse("raw_record", args=[merged.pk])).status_code == 404
+    leg_page = text(staff_client.get(reverse("call_detail", args=[legs[0].pk])))
+    assert f'one leg of <a href="/calls/{merged.pk}/">call {merged.pk}</a>' in leg_page
+    assert reverse("raw_record", args=[legs[0].pk]) in leg_page
+
+
 def test_an_unknown_call_is_a_404(staff_client, db):
     response = staff_client.get(reverse("call_detail", args=[999999]))
     assert response.status_code == 404

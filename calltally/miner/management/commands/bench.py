@@ -7,6 +7,7 @@ neither touches the user's data nor measures the parent's memory.
 from __future__ import annotations
 
 import importlib
+import inspect
 import itertools
 import json
 import os
@@ -43,6 +44,11 @@ class Command(BaseCommand):
             help=f"outside numbers are drawn from a pool of this many, popular ones more often, as in real "
             f"traffic (default {DEFAULT_NUMBER_POOL}); 0 makes every number new (the worst case)",
         )
+        ingest.add_argument(
+            "--ring-groups", type=float, default=0.0, metavar="SHARE",
+            help="share of inbound calls (0 to 1) that ring three phones, one record each, merged into one "
+            "call (drivers whose synthesizer can: asterisk_csv)",
+        )
         ingest.add_argument("--json", action="store_true")
         ingest.add_argument("--in-child", action="store_true", help="(internal) run the measurement here")
 
@@ -54,14 +60,21 @@ class Command(BaseCommand):
             raise CommandError(f"unknown driver {driver!r}; choose one of {', '.join(names())}")
         if options["calls"] < 1:
             raise CommandError("--calls must be at least 1")
+        ring_groups = options["ring_groups"]
+        if not 0 <= ring_groups <= 1:
+            raise CommandError("--ring-groups is a share of inbound calls, from 0 to 1 (e.g. 0.2)")
+        if ring_groups and "ring_groups" not in inspect.signature(synth_of(driver).synthesize).parameters:
+            raise CommandError(f"the {driver} synthesizer cannot make ring groups; use --driver asterisk_csv")
         if options["in_child"]:
-            print(json.dumps(measure(driver, options["calls"], options["batch"], options["number_pool"])))
+            print(json.dumps(measure(driver, options["calls"], options["batch"], options["number_pool"],
+                                     ring_groups)))
             return
         with tempfile.TemporaryDirectory(prefix="calltally-bench-") as folder:
             env = {k: v for k, v in os.environ.items() if not k.startswith("CALLTALLY_")}
             env["CALLTALLY_DATA_DIR"] = folder
             argv = [sys.executable, "-m", "calltally.cli", "bench", "ingest", "--in-child", "--driver", driver,
-                    "--calls", str(options["calls"]), "--number-pool", str(options["number_pool"])]
+                    "--calls", str(options["calls"]), "--number-pool", str(options["number_pool"]),
+                    "--ring-groups", str(ring_groups)]
             if options["batch"]:
                 argv += ["--batch", str(options["batch"])]
             child = subprocess.run(argv, env=env, capture_output=True, text=True)
@@ -118,6 +131,8 @@ def render(r: dict) -> list[str]:
         f"recalculation     {r['recalc_seconds']:8.2f} s  {r['recalc_rate']:>10,.0f} calls/s"
         f"   ({r['recalc_calls']:,} calls made again from the spool)",
         f"calls stored      {r['calls']:,}   discarded {r['discarded']:,}   internal skipped {r['skipped_internal']:,}",
+        f"merged calls      {r['merged_calls']:,} made of {r['merged_legs']:,} records"
+        f" (ring groups: {r['ring_groups']:.0%} of inbound calls)",
         f"outside numbers   {r['distinct_numbers']:,} distinct in {r['external_calls']:,} external calls"
         f" (pool {r['number_pool'] or 'off: every number new'})",
         f"peak memory       {r['peak_mib']:8.0f} MiB",
@@ -125,7 +140,12 @@ def render(r: dict) -> list[str]:
     ]
 
 
-def measure(driver_name: str, count: int, batch: int | None, number_pool: int | None) -> dict:
+def synth_of(driver_name: str):
+    return importlib.import_module(f"calltally.drivers.{driver_name}.synth")
+
+
+def measure(driver_name: str, count: int, batch: int | None, number_pool: int | None,
+            ring_groups: float = 0.0) -> dict:
     from django.conf import settings
 
     from calltally.calls.models import Call
@@ -134,11 +154,12 @@ def measure(driver_name: str, count: int, batch: int | None, number_pool: int | 
     from calltally.sites.models import Site
     from calltally.spool.services import spool_file
 
-    synth = importlib.import_module(f"calltally.drivers.{driver_name}.synth")
+    synth = synth_of(driver_name)
     options = dict(getattr(synth, "SYNTH_OPTIONS", {}))
     path = Path(settings.DATA_DIR) / f"bench-{driver_name}.cdr"
     with open(path, "wb") as handle:
-        for raw in synth.synthesize(count, seed=1, extensions=EXTENSIONS, number_pool=number_pool):
+        extra = {"ring_groups": ring_groups} if ring_groups else {}
+        for raw in synth.synthesize(count, seed=1, extensions=EXTENSIONS, number_pool=number_pool, **extra):
             handle.write(raw + b"\n")
 
     site = Site.objects.create(
@@ -199,6 +220,9 @@ def measure(driver_name: str, count: int, batch: int | None, number_pool: int | 
         "recalc_seconds": recalc_seconds,
         "recalc_rate": recalculated / recalc_seconds if recalc_seconds else 0,
         "calls": summary.total_calls,
+        "merged_calls": summary.merged_calls,
+        "merged_legs": summary.merged_legs,
+        "ring_groups": ring_groups,
         "discarded": summary.total_discarded,
         "skipped_internal": summary.skipped_internal,
         "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
