@@ -549,7 +549,7 @@ class PeopleImport:
         with_calls: set[int] = set()
         for start in range(0, len(ids), BATCH):
             part = ids[start:start + BATCH]
-            with_calls.update(Call.objects.filter(person_id__in=part).values_list("person_id", flat=True).distinct())
+            with_calls.update(Call.rows.filter(person_id__in=part).values_list("person_id", flat=True).distinct())
         delete = [pk for pk in ids if pk not in with_calls]
         deactivate = [p.pk for p in leaving if p.pk in with_calls and p.active]
         return delete, deactivate
