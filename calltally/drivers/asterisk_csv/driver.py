@@ -127,6 +127,16 @@ def _layout(width: int, row: list[str]) -> tuple[int, int] | None:
     return None
 
 
+def reached_phone(dest_device: str, dst: str) -> str:
+    """The numbered phone a row reached when it is not the number dialled.
+
+    A ring group or hunt list rings phones for a number that is no phone (600):
+    each row's dstchannel names its phone (``PJSIP/202``, ``Local/202@from-queue``).
+    """
+    reached = dest_device.partition("/")[2].partition("@")[0]
+    return reached if reached != dst and reached.isdigit() else ""
+
+
 def device_of(channel: str) -> str:
     """A channel name without its per-call suffix: ``SIP/carrier-0000001a`` →
     ``SIP/carrier``, ``Local/100@ctx-00000003;2`` → ``Local/100@ctx``,
@@ -316,9 +326,6 @@ class AsteriskCsvDriver(AsteriskChannels, Driver):
         src = src.strip() or number_in_clid(clid)
         dst = dst.strip()
         ring = duration - billsec
-        # A ring group or hunt list dials phones for a number that is no phone (dst 600):
-        # the phone this leg reached is the one in dstchannel.
-        reached = dest_device.partition("/")[2].partition("@")[0]
         return new_record(
             start,
             billsec,
@@ -327,7 +334,7 @@ class AsteriskCsvDriver(AsteriskChannels, Driver):
             src,
             dst,
             dst,
-            reached if reached != dst and reached.isdigit() else "",
+            reached_phone(dest_device, dst),
             "",
             orig_device,
             dest_device,

@@ -32,7 +32,9 @@ What becomes what
 * disposition: ANSWERED, NO ANSWER, BUSY, FAILED, CONGESTION (= busy).
 * calling = src (else cnum, else the number in clid); called = did when
   there is one (the number the outside caller dialled), else dst;
-  original_called = called; final_called = dst when it differs from did.
+  original_called = called; final_called = the phone the row reached when
+  dstchannel names a numbered phone other than the number called (ring groups),
+  else dst when it differs from did.
 * orig_device/dest_device = channel/dstchannel without the per-call suffix;
   account_code = accountcode; pbx_call_id = linkedid, else uniqueid.
 
@@ -54,7 +56,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from ..asterisk_csv.driver import _PHONE, _TRUNK, AsteriskChannels, device_of, dial_target, is_int, number_in_clid
+from ..asterisk_csv.driver import (
+    _PHONE,
+    _TRUNK,
+    AsteriskChannels,
+    device_of,
+    dial_target,
+    is_int,
+    number_in_clid,
+    reached_phone,
+)
 from ..base import (
     ANSWERED,
     BUSY,
@@ -285,7 +296,7 @@ class AsteriskCustomDriver(AsteriskChannels, Driver):
             src.strip() or cnum.strip() or number_in_clid(clid),
             called,
             called,
-            dst if did and dst != did else "",
+            reached_phone(dest_device, called) or (dst if did and dst != did else ""),
             "",
             orig_device,
             dest_device,

@@ -43,3 +43,14 @@ def test_a_ring_group_row_belongs_to_the_phone_it_reached():
             b'249,240,"ANSWERED","DOCUMENTATION","1772445600.10","","","1772445600.10",12')
     (call,) = make_driver("asterisk_csv").parse_many([line])
     assert (call.called, call.final_called, call.leg_key) == ("600", "202", "1772445600.10")
+
+
+@pytest.mark.parametrize(
+    ("dest_device", "dst", "reached"),
+    [("PJSIP/202", "600", "202"), ("Local/203@from-queue", "600", "203"), ("PJSIP/202", "202", ""),
+     ("PJSIP/carrier", "00223456789", ""), ("", "600", "")],
+)
+def test_the_phone_a_row_reached_is_read_from_its_destination_channel(dest_device, dst, reached):
+    from calltally.drivers.asterisk_csv.driver import reached_phone
+
+    assert reached_phone(dest_device, dst) == reached
