@@ -21,7 +21,8 @@ The rule
 * The *lead* leg is the first leg (by start, then spool order) that is inbound
   or outbound; a call made only of internal legs is led by its first leg. The
   merged call takes from the lead its direction, remote party, numbers and
-  devices, and starts when the first leg started.
+  devices, and starts when the first leg started; where the call ended up
+  (final called number, destination device) is the last answered leg's.
 * It is answered when any leg was answered; otherwise its disposition is the
   lead's. Unanswered legs of an answered call are therefore no missed calls.
 * Talk time: the legs' answered intervals, with overlapping time counted once
@@ -147,6 +148,10 @@ def merge(legs: list[Leg], rate: Rate, billing: str = ORIGINATOR, in_sequence: b
             int((leg["start"] - start).total_seconds()) + leg["ring_seconds"] for leg in legs
         )
     merged["talk_seconds"] = talk_seconds(legs, in_sequence)
+    if answered:
+        ended = answered[-1]
+        merged["final_called"] = ended["final_called"] or ended["called_number"]
+        merged["dest_device"] = ended["dest_device"]
 
     if billing == LAST_EXTENSION:
         charged = answered[-1] if answered else lead

@@ -79,6 +79,8 @@ def test_a_ring_group_to_three_phones_answered_by_one_is_one_answered_inbound_ca
     assert (call.kind, call.answered, call.disposition, call.talk_seconds, call.ring_seconds) == (
         "merged", True, "answered", 240, 9)
     assert (call.extension_number, call.remote_number) == ("202", "0612345678")
+    # Where the call ended up: the phone that answered.
+    assert (call.final_called, call.dest_device) == ("202", "PJSIP/202")
     # The two phones that only rang are no missed calls …
     assert not Call.objects.filter(answered=False).exists()
     assert Call.objects.count() == 2

@@ -111,7 +111,7 @@ def test_the_call_list_shows_a_merged_call_once_and_none_of_its_legs(staff_clien
 def test_a_merged_calls_detail_lists_its_legs_and_a_leg_links_back(staff_client, rome):
     merged, legs = _ring_group(rome)
     page = text(staff_client.get(reverse("call_detail", args=[merged.pk])))
-    assert "The PBX wrote 3 records for this call" in page and "originator pays" in page
+    assert "The PBX wrote 3 records for this call" in page and "Originator pays" in page
     for leg in legs:
         assert f'href="/calls/{leg.pk}/"' in page
     assert reverse("raw_record", args=[merged.pk]) not in page
