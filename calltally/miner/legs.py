@@ -85,7 +85,8 @@ def _order(leg: Leg) -> tuple:
     return (leg["start"], leg["segment_id"] or 0, leg["raw_offset"] or 0)
 
 
-def _end(leg: Leg) -> dt.datetime:
+def end_of(leg: Leg) -> dt.datetime:
+    """When a leg ended, as far as its ring and talk times tell."""
     return leg["start"] + dt.timedelta(seconds=leg["ring_seconds"] + leg["talk_seconds"])
 
 
@@ -96,10 +97,10 @@ def clusters(legs: Iterable[Leg]) -> list[list[Leg]]:
     for leg in sorted(legs, key=_order):
         if end is None or leg["start"] > end + MERGE_GAP:
             out.append([leg])
-            end = _end(leg)
+            end = end_of(leg)
         else:
             out[-1].append(leg)
-            end = max(end, _end(leg))
+            end = max(end, end_of(leg))
     return out
 
 
@@ -110,7 +111,7 @@ def talk_seconds(legs: list[Leg], in_sequence: bool) -> int:
     if in_sequence:
         return sum(leg["talk_seconds"] for leg in answered)
     intervals = sorted(
-        (leg["start"] + dt.timedelta(seconds=leg["ring_seconds"]), _end(leg)) for leg in answered
+        (leg["start"] + dt.timedelta(seconds=leg["ring_seconds"]), end_of(leg)) for leg in answered
     )
     total = dt.timedelta()
     current_start = current_end = None

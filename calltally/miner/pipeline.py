@@ -28,7 +28,7 @@ from calltally.calls.models import Call, DiscardedCall
 from calltally.directory.accounts import AccountBook
 from calltally.directory.models import Extension, ExtensionAlias
 from calltally.directory.privacy import mask
-from calltally.drivers import get_driver_class
+from calltally.drivers import DriverConfigError, get_driver_class
 from calltally.drivers.base import INBOUND, INTERNAL, OUTBOUND, CdrRecord, Reject, Skip, decode
 from calltally.numbering import Normalizer, NumberingPlan
 from calltally.rating.services import rater_for_site
@@ -185,7 +185,7 @@ class SiteMiner:
         self.accounts = AccountBook.for_site(site)
         try:
             self.legs_in_sequence = get_driver_class(site.driver).legs_in_sequence
-        except (KeyError, ValueError, ImportError):  # an unknown driver: its records are discarded anyway
+        except DriverConfigError:  # an unknown driver is reported where the driver is made
             self.legs_in_sequence = False
 
     def load_extensions(self) -> None:
@@ -428,7 +428,7 @@ class SiteMiner:
             for start in range(0, len(ordered), KEY_CHUNK):
                 part = ordered[start:start + KEY_CHUNK]
                 cursor.execute(
-                    f"SELECT leg_key FROM {table} WHERE site_id = %s AND leg_key IN ({', '.join(['%s'] * len(part))}) "
+                    f"SELECT leg_key FROM {table} WHERE site_id = %s AND leg_key IN ({_marks(part)}) "
                     f"GROUP BY leg_key HAVING COUNT(*) > 1 OR MAX(kind) <> %s",
                     [site_id, *part, CallKind.CALL.value],
                 )
@@ -443,8 +443,7 @@ class SiteMiner:
         with connection.cursor() as cursor:
             for start in range(0, len(candidates), KEY_CHUNK):
                 part = candidates[start:start + KEY_CHUNK]
-                marks = ", ".join(["%s"] * len(part))
-                cursor.execute(f"SELECT {columns} FROM {table} WHERE site_id = %s AND leg_key IN ({marks})",
+                cursor.execute(f"SELECT {columns} FROM {table} WHERE site_id = %s AND leg_key IN ({_marks(part)})",
                                [site_id, *part])
                 for values in cursor.fetchall():
                     rows_by_key.setdefault(values[0], []).append(to_leg_row(values))
@@ -466,7 +465,7 @@ class SiteMiner:
                 summary.merged_calls += 1
                 summary.merged_legs += len(cluster)
                 # Keep the merged call's id (links to it stay valid) when it is still the same call.
-                first, last = cluster[0]["start"], max(leg_rules._end(leg) for leg in cluster)
+                first, last = cluster[0]["start"], max(leg_rules.end_of(leg) for leg in cluster)
                 match = next((r for r in existing if first - leg_rules.MERGE_GAP <= r["start"] <= last), None)
                 if match is not None:
                     existing.remove(match)
@@ -485,7 +484,7 @@ class SiteMiner:
             ):
                 for start in range(0, len(ids), KEY_CHUNK):
                     part = ids[start:start + KEY_CHUNK]
-                    cursor.execute(sql + f"({', '.join(['%s'] * len(part))})", [*extra, *part])
+                    cursor.execute(f"{sql}({_marks(part)})", [*extra, *part])
             if updates:
                 quote = connection.ops.quote_name
                 assignments = ", ".join(f"{quote(c)} = %s" for c in MERGED_UPDATE_COLUMNS)
@@ -681,6 +680,11 @@ def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
     return "INSERT INTO {} ({}) VALUES ({})".format(
         quote(table), ", ".join(quote(c) for c in columns), ", ".join(["%s"] * len(columns))
     )
+
+
+def _marks(values: list) -> str:
+    """The placeholders of an ``IN (…)`` list."""
+    return ", ".join(["%s"] * len(values))
 
 
 def _sqlite_instant(value: dt.datetime) -> str:
