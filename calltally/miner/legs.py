@@ -17,7 +17,8 @@ The rule
 --------
 * Legs of one key are one call when each starts within :data:`MERGE_GAP` of
   the end of the legs before it; a key the PBX reuses later (a Call ID counter
-  reset by a restart) starts a new call.
+  reset by a restart) starts a new call. A key shared by more than
+  :data:`MAX_ROWS_PER_KEY` records is no call id, and is not merged on.
 * The *lead* leg is the first leg (by start, then spool order) that is inbound
   or outbound; a call made only of internal legs is led by its first leg. The
   merged call takes from the lead its direction, remote party, numbers and
@@ -57,6 +58,10 @@ from calltally.drivers.base import ANSWERED, INBOUND, INTERNAL, OUTBOUND
 
 # Legs of one key further apart than this are different calls.
 MERGE_GAP = dt.timedelta(hours=2)
+# More records than this under one key is no call id (a PBX or mapping that writes one
+# value for every call): such records stay calls of their own. A queue call ringing
+# 20 agents for 10 rounds is 200 records.
+MAX_ROWS_PER_KEY = 500
 ORIGINATOR = "originator"
 LAST_EXTENSION = "last_extension"
 

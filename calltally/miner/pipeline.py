@@ -42,6 +42,8 @@ log = logging.getLogger("calltally.miner")
 UTC = dt.UTC
 # Warnings per batch about unknown account codes; the rest are counted in one line.
 UNALLOCATED_LOG_LIMIT = 20
+# Call ids reported as shared by too many records to be one call, per run.
+OVERSIZED_LOG_LIMIT = 20
 # Discarded calls show this much of the raw record; the spool keeps all of it.
 RAW_TEXT_LIMIT = 20000
 
@@ -164,6 +166,7 @@ class SiteMiner:
         else:
             self.adapt_instant = _identity
         self.call_sql = _insert_sql(Call._meta.db_table, CALL_COLUMNS)
+        self.warned_keys: set[str] = set()  # oversized leg keys already reported
         self.discard_sql = _insert_sql(DiscardedCall._meta.db_table, DISCARD_COLUMNS)
 
     def refresh(self, site: Site) -> None:
@@ -409,6 +412,30 @@ class SiteMiner:
                 row[name] = bool(row[name])
         return row
 
+    def unmerge(self, cursor, keys: list[str]) -> None:
+        """Make every row of these keys a call of its own again.
+
+        A key with more rows than any real call has is no call id (a PBX, or a
+        site's generic mapping, that writes one value for every call): merging on
+        it would fold a day of calls into one.
+        """
+        table = connection.ops.quote_name(Call._meta.db_table)
+        for start in range(0, len(keys), KEY_CHUNK):
+            part = keys[start:start + KEY_CHUNK]
+            where = f"site_id = %s AND leg_key IN ({_marks(part)})"
+            cursor.execute(f"DELETE FROM {table} WHERE {where} AND kind = %s",
+                           [self.site.pk, *part, CallKind.MERGED.value])
+            cursor.execute(f"UPDATE {table} SET kind = %s WHERE {where} AND kind = %s",
+                           [CallKind.CALL.value, self.site.pk, *part, CallKind.LEG.value])
+        for key in keys:
+            self.warn_oversized(key)
+
+    def warn_oversized(self, key: str) -> None:
+        if key not in self.warned_keys and len(self.warned_keys) < OVERSIZED_LOG_LIMIT:
+            log.warning("site %s: more than %d records share the call id %r, too many for one call: "
+                        "they are not merged", self.site.code, leg_rules.MAX_ROWS_PER_KEY, key)
+            self.warned_keys.add(key)
+
     def merge_legs(self, keys: set[str], summary: MineSummary) -> None:
         """Bring the merged calls of these leg keys up to date with the rows stored now.
 
@@ -423,16 +450,25 @@ class SiteMiner:
         table = connection.ops.quote_name(Call._meta.db_table)
         site_id = self.site.pk
         candidates: list[str] = []
+        oversized: list[str] = []
         ordered = sorted(keys)
         with connection.cursor() as cursor:
             for start in range(0, len(ordered), KEY_CHUNK):
                 part = ordered[start:start + KEY_CHUNK]
                 cursor.execute(
-                    f"SELECT leg_key FROM {table} WHERE site_id = %s AND leg_key IN ({_marks(part)}) "
-                    f"GROUP BY leg_key HAVING COUNT(*) > 1 OR MAX(kind) <> %s",
+                    f"SELECT leg_key, COUNT(*), MAX(kind) FROM {table} WHERE site_id = %s "
+                    f"AND leg_key IN ({_marks(part)}) GROUP BY leg_key HAVING COUNT(*) > 1 OR MAX(kind) <> %s",
                     [site_id, *part, CallKind.CALL.value],
                 )
-                candidates.extend(key for (key,) in cursor.fetchall())
+                for key, count, kind in cursor.fetchall():
+                    if count <= leg_rules.MAX_ROWS_PER_KEY:
+                        candidates.append(key)
+                    elif kind != CallKind.CALL:  # merged while it was small enough: undo
+                        oversized.append(key)
+                    else:
+                        self.warn_oversized(key)
+            if oversized:
+                self.unmerge(cursor, oversized)
         if not candidates:
             return
         rows_by_key: dict[str, list[dict]] = {}

@@ -219,3 +219,22 @@ def test_a_cisco_transfer_is_one_call_by_global_call_id(make_site, spool, cli, t
     cli("site", "set", "ROME", "--transfer-billing", "last-extension")
     cli("recalc", "--site", "ROME")
     assert Call.objects.get().extension_number == "1003"
+
+
+def test_an_id_shared_by_more_records_than_a_call_has_is_not_merged_on(asterisk, monkeypatch, caplog):
+    """A PBX (or a mapping) that writes one value for every call must not fold them into one."""
+    from calltally.miner import legs as rules
+
+    site, path = asterisk
+    monkeypatch.setattr(rules, "MAX_ROWS_PER_KEY", 5)
+    spool_file(site, path)
+    SiteMiner(site).mine()
+    assert Call.objects.get(direction="inbound").kind == "merged"  # three rows: a call
+    # Three more rows with the same id arrive: six is too many, the merge is undone.
+    more = path.with_name("more.csv")
+    more.write_text("\n".join(RING_GROUP.splitlines()[:3]).replace("11:00:", "11:30:") + "\n")
+    spool_file(site, more, source="more")
+    SiteMiner(site).mine()
+    assert not Call.rows.filter(kind__in=["leg", "merged"]).exists()
+    assert Call.objects.filter(direction="inbound").count() == 6
+    assert "more than 5 records share the call id '1772445600.10'" in caplog.text
