@@ -57,6 +57,7 @@ CALL_COLUMNS = (
     "billed_seconds", "unrated", "account", "account_unallocated", "leg_key", "kind",
 )
 LEG_KEY_AT = CALL_COLUMNS.index("leg_key")
+KIND_AT = CALL_COLUMNS.index("kind")
 # What a merged call's row gets on each update: everything but its identity.
 MERGED_UPDATE_COLUMNS = tuple(
     c for c in CALL_COLUMNS if c not in ("site_id", "segment_id", "raw_offset", "leg_key", "kind")
@@ -436,14 +437,51 @@ class SiteMiner:
                         "they are not merged", self.site.code, leg_rules.MAX_ROWS_PER_KEY, key)
             self.warned_keys.add(key)
 
-    def merge_legs(self, keys: set[str], summary: MineSummary) -> None:
+    def prepare_legs(self, call_rows: list[tuple]) -> tuple[set[str], dict[str, list[dict]]]:
+        """The leg keys of a batch's rows, and the calls the batch holds whole.
+
+        Rows whose key repeats within the batch and that make one call are marked
+        as legs before they are written, and returned as the rows the leg rule
+        reads: when they turn out to be all of their key's rows, merging needs
+        neither to read them back nor to update them (see :meth:`merge_legs`).
+        """
+        counts = Counter(row[LEG_KEY_AT] for row in call_rows if row[LEG_KEY_AT])
+        repeated = {key for key, count in counts.items() if count > 1}
+        if not repeated:
+            return set(counts), {}
+        positions: dict[str, list[int]] = {}
+        for index, row in enumerate(call_rows):
+            if row[LEG_KEY_AT] in repeated:
+                positions.setdefault(row[LEG_KEY_AT], []).append(index)
+        whole: dict[str, list[dict]] = {}
+        leg = CallKind.LEG.value
+        for key, indexes in positions.items():
+            legs = [self.batch_leg(call_rows[index]) for index in indexes]
+            if len(leg_rules.clusters(legs)) == 1:
+                whole[key] = legs
+                for index in indexes:
+                    call_rows[index] = (*call_rows[index][:KIND_AT], leg, *call_rows[index][KIND_AT + 1:])
+        return set(counts), whole
+
+    @staticmethod
+    def batch_leg(row: tuple) -> dict:
+        """A row about to be written, as the dict the leg rule reads."""
+        leg = dict(zip(CALL_COLUMNS, row, strict=True))
+        start = leg["start"]
+        if isinstance(start, str):  # SQLite: the naive UTC text the Miner writes
+            leg["start"] = dt.datetime.fromisoformat(start).replace(tzinfo=UTC)
+        leg["id"], leg["kind"] = None, CallKind.LEG.value
+        return leg
+
+    def merge_legs(self, keys: set[str], summary: MineSummary, whole: dict[str, list[dict]] | None = None) -> None:
         """Bring the merged calls of these leg keys up to date with the rows stored now.
 
         Runs in the caller's transaction, right after a batch's rows are written,
         with a handful of statements per batch: one lookup of the keys that have
         more than one row (or a leg or merged row, which may need undoing), one
         fetch of those rows, then set-based updates and one multi-row insert.
-        See :mod:`calltally.miner.legs` for the rule.
+        Calls the batch holds whole (``whole``, from :meth:`prepare_legs`) are
+        merged from memory. See :mod:`calltally.miner.legs` for the rule.
         """
         if not keys:
             return
@@ -451,6 +489,8 @@ class SiteMiner:
         site_id = self.site.pk
         candidates: list[str] = []
         oversized: list[str] = []
+        rows_by_key: dict[str, list[dict]] = {}
+        whole = whole or {}
         ordered = sorted(keys)
         with connection.cursor() as cursor:
             for start in range(0, len(ordered), KEY_CHUNK):
@@ -461,7 +501,9 @@ class SiteMiner:
                     [site_id, *part, CallKind.CALL.value],
                 )
                 for key, count, kind in cursor.fetchall():
-                    if count <= leg_rules.MAX_ROWS_PER_KEY:
+                    if key in whole and count == len(whole[key]) <= leg_rules.MAX_ROWS_PER_KEY:
+                        rows_by_key[key] = whole[key]  # all its rows came in this batch
+                    elif count <= leg_rules.MAX_ROWS_PER_KEY:
                         candidates.append(key)
                     elif kind != CallKind.CALL:  # merged while it was small enough: undo
                         oversized.append(key)
@@ -469,9 +511,6 @@ class SiteMiner:
                         self.warn_oversized(key)
             if oversized:
                 self.unmerge(cursor, oversized)
-        if not candidates:
-            return
-        rows_by_key: dict[str, list[dict]] = {}
         # Plain SQL: the ORM's per-value converters cost more than the merge itself. (And no
         # ORDER BY: with one, SQLite would walk the (site, start) index instead of the leg index.)
         columns = ", ".join(connection.ops.quote_name(c) for c in ("leg_key", *leg_rules.LEG_FIELDS))
@@ -549,6 +588,7 @@ class SiteMiner:
             offset = segment.mined_offset
             for records, end, outcomes, driver_state in self._parsed_batches(day, offset, driver, batch_size):
                 call_rows, discard_rows, counts, batch = self.process(segment.pk, records, outcomes)
+                keys, whole = self.prepare_legs(call_rows)
                 try:
                     with transaction.atomic():
                         claimed = SpoolSegment.objects.filter(pk=segment.pk, mined_offset=offset).update(
@@ -559,7 +599,7 @@ class SiteMiner:
                         if not claimed:
                             raise ConcurrentMining
                         self.write(call_rows, discard_rows)
-                        self.merge_legs({row[LEG_KEY_AT] for row in call_rows if row[LEG_KEY_AT]}, batch)
+                        self.merge_legs(keys, batch, whole)
                 except ConcurrentMining:
                     # Another process (the Miner service, another import) committed these
                     # records first; they are its to report, and it goes on with the site.
@@ -656,10 +696,10 @@ class SiteMiner:
                     segment.pk, [r for r, _ in chosen], [o for _, o in chosen]
                 )
                 offsets = [r.offset for r, _ in chosen]
+                keys, whole = self.prepare_legs(call_rows)
                 with transaction.atomic():
                     removed_calls = removed_discards = 0
                     # The calls these records were legs of are merged again below.
-                    keys = {row[LEG_KEY_AT] for row in call_rows if row[LEG_KEY_AT]}
                     for start in range(0, len(offsets), 900):
                         part = offsets[start:start + 900]
                         replaced = Call.rows.filter(segment=segment, raw_offset__in=part)
@@ -669,7 +709,7 @@ class SiteMiner:
                             segment=segment, raw_offset__in=part
                         ).delete()[0]
                     self.write(call_rows, discard_rows)
-                    self.merge_legs(keys, batch)
+                    self.merge_legs(keys, batch, whole)
                     SpoolSegment.objects.filter(pk=segment.pk).update(
                         calls=F("calls") - removed_calls + counts["calls"],
                         discarded=F("discarded") - removed_discards + counts["discarded"],

@@ -48,6 +48,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='call',
-            index=models.Index(condition=models.Q(('leg_key__isnull', False)), fields=['site', 'leg_key'], name='call_site_leg'),
+            index=models.Index(condition=models.Q(('leg_key__isnull', False)), fields=['site', 'leg_key', 'kind'], name='call_site_leg'),
         ),
     ]
