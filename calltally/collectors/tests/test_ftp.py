@@ -370,3 +370,57 @@ def test_port_in_use_is_a_config_error(env):
         with pytest.raises(ConfigError, match="already in use"):
             asyncio.run(asyncio.wait_for(collector.run(), TIMEOUT))
     assert status.states[-1][0] == "error"
+
+
+# --- FTPS ---------------------------------------------------------------------
+
+@pytest.fixture
+def certificate(tmp_path):
+    from calltally.directory.tests.slapd import make_certificate
+
+    made = make_certificate(tmp_path)
+    if made is None:
+        pytest.skip("the openssl command is needed to make a throwaway certificate")
+    return made
+
+
+def test_ftps_encrypts_the_upload_and_checks_out_with_the_servers_certificate(env, certificate):
+    import ssl
+
+    make, spool, sink, status, tmp_path = env
+    cert, key = certificate
+    collector = make(tls="true", certfile=str(cert), keyfile=str(key))
+    lines = cdr_lines(50, "tls")
+    with Server(collector) as server:
+        context = ssl.create_default_context(cafile=str(cert))  # verifies the name and the chain
+        ftps = ftplib.FTP_TLS(context=context)
+        ftps.connect("127.0.0.1", server.port, timeout=TIMEOUT)
+        ftps.login(USER, PASSWORD)  # AUTH TLS first, then USER/PASS inside TLS
+        assert isinstance(ftps.sock, ssl.SSLSocket)
+        ftps.prot_p()
+        assert ftps.storbinary("STOR secure.cdr", io.BytesIO(b"\n".join(lines) + b"\n")).startswith("226")
+        ftps.quit()
+    assert spooled(spool) == lines
+    assert any("ftps://" in detail for _, detail in status.states)
+
+
+def test_ftps_refuses_a_login_or_an_upload_in_clear_text(env, certificate):
+    make, spool, sink, status, tmp_path = env
+    cert, key = certificate
+    collector = make(tls="true", certfile=str(cert), keyfile=str(key))
+    with Server(collector) as server:
+        plain = ftplib.FTP()
+        plain.connect("127.0.0.1", server.port, timeout=TIMEOUT)
+        with pytest.raises(ftplib.error_perm, match="^550"):
+            plain.login(USER, PASSWORD)
+        plain.close()
+        # Logged in over TLS but with a clear data channel (PROT C): refused too.
+        ftps = ftplib.FTP_TLS()
+        ftps.connect("127.0.0.1", server.port, timeout=TIMEOUT)
+        ftps.login(USER, PASSWORD)
+        ftps.prot_p()
+        ftps.prot_c()
+        with pytest.raises(ftplib.error_perm, match="^550 SSL/TLS required on the data channel"):
+            ftps.storbinary("STOR clear.cdr", io.BytesIO(b"x,1\n"))
+        ftps.quit()
+    assert spooled(spool) == []
