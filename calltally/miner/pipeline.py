@@ -36,6 +36,7 @@ from calltally.sites.models import Site
 from calltally.spool.models import SpoolSegment
 from calltally.spool.storage import Spool, SpoolRecord, default_spool, parse_instant
 
+from . import ahead
 from . import legs as leg_rules
 
 log = logging.getLogger("calltally.miner")
@@ -586,33 +587,45 @@ class SiteMiner:
             driver = self.site.make_driver()
             driver.set_state(segment.driver_state)
             offset = segment.mined_offset
-            for records, end, outcomes, driver_state in self._parsed_batches(day, offset, driver, batch_size):
-                call_rows, discard_rows, counts, batch = self.process(segment.pk, records, outcomes)
-                keys, whole = self.prepare_legs(call_rows)
-                try:
-                    with transaction.atomic():
-                        claimed = SpoolSegment.objects.filter(pk=segment.pk, mined_offset=offset).update(
-                            mined_offset=end,
-                            driver_state=driver_state,
-                            **{name: F(name) + value for name, value in counts.items()},
-                        )
-                        if not claimed:
-                            raise ConcurrentMining
-                        self.write(call_rows, discard_rows)
-                        self.merge_legs(keys, batch, whole)
-                except ConcurrentMining:
-                    # Another process (the Miner service, another import) committed these
-                    # records first; they are its to report, and it goes on with the site.
-                    log.info("site %s: %s is being mined by another process", self.site.code, segment)
-                    break
-                summary.add(batch)
-                offset = end
-                batches += 1
-                if max_batches is not None and batches >= max_batches:
-                    summary.seconds = time.perf_counter() - started
-                    return summary
+            if max_batches is None and ahead.worth_it(size - offset):
+                made = ahead.batches_ahead(self, day, offset, segment.pk, driver, batch_size)
+            else:
+                made = self.made_batches(day, offset, segment.pk, driver, batch_size)
+            try:
+                for end, driver_state, call_rows, discard_rows, counts, batch in made:
+                    keys, whole = self.prepare_legs(call_rows)
+                    try:
+                        with transaction.atomic():
+                            claimed = SpoolSegment.objects.filter(pk=segment.pk, mined_offset=offset).update(
+                                mined_offset=end,
+                                driver_state=driver_state,
+                                **{name: F(name) + value for name, value in counts.items()},
+                            )
+                            if not claimed:
+                                raise ConcurrentMining
+                            self.write(call_rows, discard_rows)
+                            self.merge_legs(keys, batch, whole)
+                    except ConcurrentMining:
+                        # Another process (the Miner service, another import) committed these
+                        # records first; they are its to report, and it goes on with the site.
+                        log.info("site %s: %s is being mined by another process", self.site.code, segment)
+                        break
+                    summary.add(batch)
+                    offset = end
+                    batches += 1
+                    if max_batches is not None and batches >= max_batches:
+                        summary.seconds = time.perf_counter() - started
+                        return summary
+            finally:
+                made.close()
         summary.seconds = time.perf_counter() - started
         return summary
+
+    def made_batches(self, day: dt.date, offset: int, segment_id: int, driver, batch_size: int):
+        """(end offset, driver state, call rows, discard rows, counts, summary) of each batch
+        from ``offset``, in order: everything but the writing."""
+        for records, end, outcomes, driver_state in self._parsed_batches(day, offset, driver, batch_size):
+            yield (end, driver_state, *self.process(segment_id, records, outcomes))
 
     def _parsed_batches(self, day: dt.date, offset: int, driver, batch_size: int):
         """(records, end offset, outcomes, driver state after them) for each batch, in order."""
