@@ -28,6 +28,15 @@ def asterisk_line(n: int) -> bytes:
     ).encode()
 
 
+def running(pid: str) -> bool:
+    """A process that exists and is no zombie (a container's init may not reap orphans)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
 def count_calls() -> int:
     with connection.cursor() as cursor:
         cursor.execute("SELECT COUNT(*) FROM calls_call")
@@ -62,6 +71,42 @@ def test_a_miner_killed_between_batches_loses_and_duplicates_nothing(make_site, 
     result = cli_process("miner", "--once", "--batch", "500")
     assert result.returncode == 0, result.stderr
     assert count_calls() == total
+    offsets = list(Call.objects.values_list("raw_offset", flat=True))
+    assert len(offsets) == len(set(offsets)) == total
+
+
+def test_a_miner_killed_while_its_helper_makes_batches_loses_nothing_and_leaves_no_helper(
+    make_site, cli_process, settings
+):
+    site = make_site("HQ")
+    Extension.objects.bulk_create([Extension(site=site, number=str(200 + n)) for n in range(50)])
+    total = 60000  # about 10 MB of spool: enough backlog for the helper process
+    Spool(settings.SPOOL_DIR).append("HQ", [asterisk_line(n) for n in range(total)], "test")
+
+    env = {**cli_process.env(), "CALLTALLY_MINER_PROCESSES": "2"}
+    connection.close()
+    miner = subprocess.Popen([sys.executable, "-m", "calltally.cli", "miner", "--batch", "500"], env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while count_calls() == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    with open(f"/proc/{miner.pid}/task/{miner.pid}/children") as children:
+        helpers = children.read().split()
+    miner.send_signal(signal.SIGKILL)
+    miner.wait()
+    connection.close()
+    partial = count_calls()
+    assert 0 < partial < total, "the miner should have been killed part-way"
+    assert helpers, "the miner should have been using a helper process"
+    # The helper notices that nobody reads its batches any more, and ends.
+    deadline = time.monotonic() + 30
+    while any(running(pid) for pid in helpers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(running(pid) for pid in helpers), "an orphaned helper is still running"
+    assert SpoolSegment.objects.get(site=site).calls == partial
+
+    result = cli_process("miner", "--once")
+    assert result.returncode == 0, result.stderr
     offsets = list(Call.objects.values_list("raw_offset", flat=True))
     assert len(offsets) == len(set(offsets)) == total
 
