@@ -50,14 +50,15 @@ def worth_it(backlog_bytes: int) -> bool:
     )
 
 
-def batches_ahead(miner, day, offset: int, segment_id: int, driver, batch_size: int) -> Iterator[tuple]:
-    """:meth:`SiteMiner.made_batches`, made by a forked helper process."""
+def batches_ahead(miner, produce: str, *args) -> Iterator[tuple]:
+    """What ``miner.<produce>(*args)`` yields (:meth:`SiteMiner.made_batches`,
+    :meth:`SiteMiner.remade_batches`), made by a forked helper process."""
     context = multiprocessing.get_context("fork")
     channel = context.Queue(maxsize=AHEAD)
     # A fork must not share the database connection: the helper opens its own.
     connections.close_all()
     helper = context.Process(
-        target=_make, args=(miner, day, offset, segment_id, driver, batch_size, channel, os.getpid()),
+        target=_make, args=(getattr(miner, produce), args, channel, os.getpid()),
         name=f"calltally-miner-{miner.site.code}", daemon=True,
     )
     helper.start()
@@ -84,8 +85,8 @@ def batches_ahead(miner, day, offset: int, segment_id: int, driver, batch_size: 
         channel.close()
 
 
-def _make(miner, day, offset, segment_id, driver, batch_size, channel, writer: int) -> None:
-    """The helper: make every batch from ``offset`` and hand them over in order."""
+def _make(produce, args, channel, writer: int) -> None:
+    """The helper: make every batch and hand them over in order."""
 
     def hand_over(item) -> None:
         while True:
@@ -97,7 +98,7 @@ def _make(miner, day, offset, segment_id, driver, batch_size, channel, writer: i
                     os._exit(1)
 
     try:
-        for made in miner.made_batches(day, offset, segment_id, driver, batch_size):
+        for made in produce(*args):
             hand_over(made)
         hand_over(_DONE)
     except BaseException:  # the writer reports it; nothing was written here

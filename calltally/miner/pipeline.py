@@ -588,7 +588,7 @@ class SiteMiner:
             driver.set_state(segment.driver_state)
             offset = segment.mined_offset
             if max_batches is None and ahead.worth_it(size - offset):
-                made = ahead.batches_ahead(self, day, offset, segment.pk, driver, batch_size)
+                made = ahead.batches_ahead(self, "made_batches", day, offset, segment.pk, driver, batch_size)
             else:
                 made = self.made_batches(day, offset, segment.pk, driver, batch_size)
             try:
@@ -693,48 +693,60 @@ class SiteMiner:
         for segment in SpoolSegment.objects.filter(pk__in=list(targets)).order_by("day"):
             wanted = targets[segment.pk]
             remaining = set(wanted)
-            driver = self.site.make_driver()
-            offset = 0
-            while remaining and offset < segment.mined_offset:
-                records, end = self.spool.read(self.site.code, segment.day, offset, batch_size)
-                if not records:
-                    break
-                # Parse everything so the driver's state follows the file, keep only the chosen ones.
-                outcomes = parse_records(driver, records)
-                chosen = [(r, o) for r, o in zip(records, outcomes, strict=True) if r.offset in remaining]
-                offset = end
-                if not chosen:
-                    continue
-                call_rows, discard_rows, counts, batch = self.process(
-                    segment.pk, [r for r, _ in chosen], [o for _, o in chosen]
-                )
-                offsets = [r.offset for r, _ in chosen]
-                keys, whole = self.prepare_legs(call_rows)
-                with transaction.atomic():
-                    removed_calls = removed_discards = 0
-                    # The calls these records were legs of are merged again below.
-                    for start in range(0, len(offsets), 900):
-                        part = offsets[start:start + 900]
-                        replaced = Call.rows.filter(segment=segment, raw_offset__in=part)
-                        keys.update(replaced.exclude(leg_key=None).values_list("leg_key", flat=True))
-                        removed_calls += replaced.delete()[0]
-                        removed_discards += DiscardedCall.objects.filter(
-                            segment=segment, raw_offset__in=part
-                        ).delete()[0]
-                    self.write(call_rows, discard_rows)
-                    self.merge_legs(keys, batch, whole)
-                    SpoolSegment.objects.filter(pk=segment.pk).update(
-                        calls=F("calls") - removed_calls + counts["calls"],
-                        discarded=F("discarded") - removed_discards + counts["discarded"],
-                        skipped_internal=F("skipped_internal") + counts["skipped_internal"],
-                    )
-                remaining.difference_update(offsets)
-                summary.add(batch)
-                if progress:
-                    done = len(wanted) - len(remaining)
-                    progress(f"{segment}: {done}/{len(wanted)} records made again")
+            args = (segment.pk, segment.day, segment.mined_offset, wanted, batch_size)
+            if ahead.worth_it(segment.mined_offset):
+                remade = ahead.batches_ahead(self, "remade_batches", *args)
+            else:
+                remade = self.remade_batches(*args)
+            try:
+                for offsets, call_rows, discard_rows, counts, batch in remade:
+                    keys, whole = self.prepare_legs(call_rows)
+                    with transaction.atomic():
+                        removed_calls = removed_discards = 0
+                        # The calls these records were legs of are merged again below.
+                        for start in range(0, len(offsets), 900):
+                            part = offsets[start:start + 900]
+                            replaced = Call.rows.filter(segment=segment, raw_offset__in=part)
+                            keys.update(replaced.exclude(leg_key=None).values_list("leg_key", flat=True))
+                            removed_calls += replaced.delete()[0]
+                            removed_discards += DiscardedCall.objects.filter(
+                                segment=segment, raw_offset__in=part
+                            ).delete()[0]
+                        self.write(call_rows, discard_rows)
+                        self.merge_legs(keys, batch, whole)
+                        SpoolSegment.objects.filter(pk=segment.pk).update(
+                            calls=F("calls") - removed_calls + counts["calls"],
+                            discarded=F("discarded") - removed_discards + counts["discarded"],
+                            skipped_internal=F("skipped_internal") + counts["skipped_internal"],
+                        )
+                    remaining.difference_update(offsets)
+                    summary.add(batch)
+                    if progress:
+                        done = len(wanted) - len(remaining)
+                        progress(f"{segment}: {done}/{len(wanted)} records made again")
+            finally:
+                remade.close()
         summary.seconds = time.perf_counter() - started
         return summary
+
+    def remade_batches(self, segment_id: int, day: dt.date, end: int, wanted: set[int], batch_size: int):
+        """(offsets, call rows, discard rows, counts, summary) for the chosen records of a
+        segment, batch by batch: everything :meth:`replay` does but the writing."""
+        remaining = set(wanted)
+        driver = self.site.make_driver()
+        offset = 0
+        while remaining and offset < end:
+            records, offset = self.spool.read(self.site.code, day, offset, batch_size)
+            if not records:
+                return
+            # Parse everything so the driver's state follows the file, keep only the chosen ones.
+            outcomes = parse_records(driver, records)
+            chosen = [(r, o) for r, o in zip(records, outcomes, strict=True) if r.offset in remaining]
+            if not chosen:
+                continue
+            offsets = [r.offset for r, _ in chosen]
+            remaining.difference_update(offsets)
+            yield (offsets, *self.process(segment_id, [r for r, _ in chosen], [o for _, o in chosen]))
 
 
 def mine_sites(sites: Iterable[Site], spool: Spool | None = None, **kwargs) -> MineSummary:

@@ -52,6 +52,19 @@ def test_a_backlog_made_by_a_helper_process_gives_exactly_the_calls_of_one_proce
     segment = SpoolSegment.objects.get(site=two)
     assert segment.mined_offset == SpoolSegment.objects.get(site=one).mined_offset > 0
 
+    # Recalculation makes its batches in the helper too, and makes the same calls again.
+    forks.clear()
+    Extension.objects.filter(site__in=[one, two], number="1001").delete()  # so that something changes
+    settings.MINER_PROCESSES = 1
+    SiteMiner(one).recalculate(batch_size=700)
+    settings.MINER_PROCESSES = 2
+    SiteMiner(two).recalculate(batch_size=700)
+    assert forks, "recalculation did not use the helper process"
+    assert made_calls(one) == made_calls(two)
+    assert not Call.rows.filter(site=two, extension_number="1001").exists()
+    segments = SpoolSegment.objects.filter(site__in=[one, two]).order_by("site__code")
+    assert [(s.calls, s.discarded) for s in segments][0] == [(s.calls, s.discarded) for s in segments][1]
+
 
 @pytest.mark.django_db(transaction=True)
 def test_a_helper_that_fails_leaves_only_whole_batches_and_the_next_run_finishes(backlog, settings, monkeypatch):
