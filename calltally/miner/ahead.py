@@ -41,7 +41,7 @@ _FAILED = "failed"
 def worth_it(backlog_bytes: int) -> bool:
     """Whether to make batches in a helper process for this much unread spool."""
     return (
-        settings.MINER_PROCESSES > 1
+        settings.PROCESSES > 1
         and backlog_bytes >= MIN_BACKLOG_BYTES
         and "fork" in multiprocessing.get_all_start_methods()
         # Inside a transaction (a test's, a caller's) the helper could not see the data

@@ -9,28 +9,39 @@ Two parts, measured apart by benchmarks/rating.py:
   prefix match per number, the band schedule per local day, the cost per
   (rate values, billed seconds).
 
+With a large period and a second core (``CALLTALLY_PROCESSES``), a forked
+helper process reads and prices the calls to numbers ending in an odd digit
+while this one does the rest; their totals add up exactly (costs are summed
+in integer units).
+
 Stored costs are read, never changed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import multiprocessing
+import traceback
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import connection, transaction
-from django.db.models import CharField
-from django.db.models.functions import Cast
+from django.conf import settings
+from django.db import connection, connections, transaction
+from django.db.models import CharField, Q
+from django.db.models.functions import Cast, Right
 
 from calltally.calls.models import Call
 from calltally.calls.services import calls_between
 from calltally.sites.models import Site
 
-from .engine import ZERO, Plan, PlanDays, compare_rows
+from .engine import ZERO, Plan, PlanDays, Tally, compare_rows
 from .services import engine_plan, get_plan, site_calendar
 
 FETCH_CHUNK = 10000
+# Below this many calls a comparison is made in one process: a fork costs more than it saves.
+SPLIT_MIN_CALLS = 100_000
 COST_PLACES = Call._meta.get_field("cost").decimal_places
 FETCH_COLUMNS = ("site_id", "start_text", "direction", "answered", "talk_seconds", "e164", "category",
                  "destination", "cost", "currency")
@@ -82,7 +93,7 @@ class Comparison:
         }
 
 
-def fetch_rows(sites: list[Site], first: dt.date, last: dt.date) -> Iterator[tuple]:
+def fetch_rows(sites: list[Site], first: dt.date, last: dt.date, half: int | None = None) -> Iterator[tuple]:
     """(site id, start, direction, answered, talk seconds, e164, category, destination, cost, currency)
     of the period's calls, ``start`` as UTC text ("2026-03-02 09:15:00…").
 
@@ -90,12 +101,23 @@ def fetch_rows(sites: list[Site], first: dt.date, last: dt.date) -> Iterator[tup
     one on PostgreSQL), without the ORM's conversion of every value, which would cost more than the
     pricing: the start is cast to text in SQL, so no datetime is built for it, and a cost comes as
     the database has it (a float on SQLite), which ``engine.compare_rows`` sums exactly.
+    ``half``: 0 or 1, only the calls whose number ends in an even digit, or the others. A
+    number always falls in the same half, so two processes never both price (and cache) it.
     """
-    query = (calls_between(sites, first, last).order_by()
+    calls = calls_between(sites, first, last)
+    if half is not None:
+        calls = calls.alias(last_digit=Right("e164", 1))
+        even = Q(last_digit__in=list("02468"))
+        calls = calls.filter(even if half == 0 else ~even)
+    query = (calls.order_by()
              .annotate(start_text=Cast("start", output_field=CharField()))
              .values_list(*FETCH_COLUMNS))
     sql, params = query.query.sql_with_params()
-    with transaction.atomic(), connection.chunked_cursor() as cursor:
+    # One statement reads one snapshot. A transaction is only needed for PostgreSQL's
+    # server-side cursor; on SQLite it would be BEGIN IMMEDIATE, which takes the write lock
+    # and would stop the Miner (and a second comparison process) for the whole read.
+    snapshot = contextlib.nullcontext() if connection.vendor == "sqlite" else transaction.atomic()
+    with snapshot, connection.chunked_cursor() as cursor:
         cursor.execute(sql, params)
         while rows := cursor.fetchmany(FETCH_CHUNK):
             yield from rows
@@ -112,7 +134,11 @@ def plans_at(sites: Iterable[Site], plans: list[Plan]) -> dict[int, tuple[dt.tzi
 
 def price_rows(rows: Iterable[tuple], sites: dict, plans: int, currencies: set[str] | None = None) -> list[Line]:
     """Lines per (category, destination), largest stored cost first."""
-    groups = compare_rows(rows, sites, plans, places=COST_PLACES, currencies=currencies)
+    return lines_of(compare_rows(rows, sites, plans, places=COST_PLACES, currencies=currencies))
+
+
+def lines_of(groups: dict[tuple[str, str], Tally]) -> list[Line]:
+    """The priced groups as lines, largest stored cost first."""
     quantum = Decimal(1).scaleb(-COST_PLACES)
     lines = [Line(cat, dest, t.calls, Decimal(t.actual_units).scaleb(-COST_PLACES),
                   [cost.quantize(quantum) for cost in t.costs], t.unrated)
@@ -128,7 +154,13 @@ def compare(sites: list[Site], first: dt.date, last: dt.date, plan_names: list[s
     """
     plans = [engine_plan(get_plan(name)) for name in plan_names]
     currencies: set[str] = set()
-    lines = price_rows(fetch_rows(sites, first, last), plans_at(sites, plans), len(plans), currencies)
+    at = plans_at(sites, plans)
+    if _worth_splitting(sites, first, last):
+        groups = _tally_in_two(sites, first, last, at, len(plans), currencies)
+    else:
+        groups = compare_rows(fetch_rows(sites, first, last), at, len(plans), places=COST_PLACES,
+                              currencies=currencies)
+    lines = lines_of(groups)
     total = Line("", "", 0, ZERO, [ZERO] * len(plans), [0] * len(plans))
     for item in lines:
         total.calls += item.calls
@@ -141,3 +173,61 @@ def compare(sites: list[Site], first: dt.date, last: dt.date, plan_names: list[s
         actual_currency="/".join(sorted(currencies)), first=first, last=last, sites=[s.code for s in sites],
         lines=lines, total=total,
     )
+
+
+def _worth_splitting(sites: list[Site], first: dt.date, last: dt.date) -> bool:
+    return (
+        settings.PROCESSES > 1
+        and "fork" in multiprocessing.get_all_start_methods()
+        and not connection.in_atomic_block  # the helper could not see the caller's uncommitted data
+        # At least that many calls: stepping to the last of them costs less than counting all.
+        and calls_between(sites, first, last).order_by().values("pk")[SPLIT_MIN_CALLS - 1:].exists()
+    )
+
+
+def _tally_in_two(sites, first, last, at, plans: int, currencies: set[str]) -> dict[tuple[str, str], Tally]:
+    """compare_rows over the period, every other call priced by a forked helper process."""
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    connections.close_all()  # the helper opens its own connection
+
+    def helper() -> None:
+        try:
+            found: set[str] = set()
+            groups = compare_rows(fetch_rows(sites, first, last, 1), at, plans, places=COST_PLACES,
+                                  currencies=found)
+            sender.send((groups, found))
+        except BaseException:
+            sender.send(traceback.format_exc())
+        finally:
+            connections.close_all()
+
+    process = context.Process(target=helper, name="calltally-compare", daemon=True)
+    process.start()
+    sender.close()
+    try:
+        groups = compare_rows(fetch_rows(sites, first, last, 0), at, plans, places=COST_PLACES,
+                              currencies=currencies)
+        try:
+            answer = receiver.recv()
+        except EOFError:
+            answer = f"it ended without an answer (exit code {process.exitcode})"
+    finally:
+        process.join(30)
+        if process.is_alive():
+            process.terminate()
+        receiver.close()
+    if isinstance(answer, str):
+        raise RuntimeError(f"the comparison's helper process failed: {answer}")
+    other, found = answer
+    currencies.update(found)
+    for key, tally in other.items():
+        mine = groups.get(key)
+        if mine is None:
+            groups[key] = tally
+            continue
+        mine.calls += tally.calls
+        mine.actual_units += tally.actual_units
+        mine.costs = [a + b for a, b in zip(mine.costs, tally.costs, strict=True)]
+        mine.unrated = [a + b for a, b in zip(mine.unrated, tally.unrated, strict=True)]
+    return groups

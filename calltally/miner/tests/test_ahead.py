@@ -37,9 +37,9 @@ def made_calls(site):
 @pytest.mark.django_db(transaction=True)
 def test_a_backlog_made_by_a_helper_process_gives_exactly_the_calls_of_one_process(backlog, settings, monkeypatch):
     one, two = backlog
-    settings.MINER_PROCESSES = 1
+    settings.PROCESSES = 1
     single = SiteMiner(one).mine(batch_size=700)
-    settings.MINER_PROCESSES = 2
+    settings.PROCESSES = 2
     monkeypatch.setattr(ahead, "MIN_BACKLOG_BYTES", 0)
     forks = []
     real = ahead.batches_ahead
@@ -55,9 +55,9 @@ def test_a_backlog_made_by_a_helper_process_gives_exactly_the_calls_of_one_proce
     # Recalculation makes its batches in the helper too, and makes the same calls again.
     forks.clear()
     Extension.objects.filter(site__in=[one, two], number="1001").delete()  # so that something changes
-    settings.MINER_PROCESSES = 1
+    settings.PROCESSES = 1
     SiteMiner(one).recalculate(batch_size=700)
-    settings.MINER_PROCESSES = 2
+    settings.PROCESSES = 2
     SiteMiner(two).recalculate(batch_size=700)
     assert forks, "recalculation did not use the helper process"
     assert made_calls(one) == made_calls(two)
@@ -69,7 +69,7 @@ def test_a_backlog_made_by_a_helper_process_gives_exactly_the_calls_of_one_proce
 @pytest.mark.django_db(transaction=True)
 def test_a_helper_that_fails_leaves_only_whole_batches_and_the_next_run_finishes(backlog, settings, monkeypatch):
     _, site = backlog
-    settings.MINER_PROCESSES = 2
+    settings.PROCESSES = 2
     monkeypatch.setattr(ahead, "MIN_BACKLOG_BYTES", 0)
     real_process = SiteMiner.process
     made = []
@@ -95,8 +95,8 @@ def test_a_helper_that_fails_leaves_only_whole_batches_and_the_next_run_finishes
 
 @pytest.mark.django_db
 def test_inside_a_transaction_the_miner_makes_its_batches_itself(settings, monkeypatch):
-    settings.MINER_PROCESSES = 2
+    settings.PROCESSES = 2
     monkeypatch.setattr(ahead, "MIN_BACKLOG_BYTES", 0)
     assert not ahead.worth_it(10**9)  # a test's transaction: the helper could not see its data
-    settings.MINER_PROCESSES = 1
+    settings.PROCESSES = 1
     assert not ahead.worth_it(10**9)

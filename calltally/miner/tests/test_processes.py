@@ -83,7 +83,7 @@ def test_a_miner_killed_while_its_helper_makes_batches_loses_nothing_and_leaves_
     total = 60000  # about 10 MB of spool: enough backlog for the helper process
     Spool(settings.SPOOL_DIR).append("HQ", [asterisk_line(n) for n in range(total)], "test")
 
-    env = {**cli_process.env(), "CALLTALLY_MINER_PROCESSES": "2"}
+    env = {**cli_process.env(), "CALLTALLY_PROCESSES": "2"}
     connection.close()
     miner = subprocess.Popen([sys.executable, "-m", "calltally.cli", "miner", "--batch", "500"], env=env,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -246,3 +246,46 @@ def test_the_admin_pages_of_holidays_assignments_and_plans_answer(admin_client, 
     assert admin_client.get(reverse(f"admin:{name}_changelist")).status_code == 200
     plan = get_plan("Current")
     assert admin_client.get(reverse("admin:rating_tariffplan_change", args=[plan.pk])).status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_large_comparison_priced_in_two_processes_adds_up_to_exactly_the_same(period, settings, monkeypatch):
+    from calltally.rating import comparison
+
+    sites, calls = period
+    first, last = dt.date(2026, 3, 1), dt.date(2026, 4, 30)
+    settings.PROCESSES = 1
+    alone = compare(sites, first, last, ["Current", "Cheaper", "Later"])
+    settings.PROCESSES = 2
+    monkeypatch.setattr(comparison, "SPLIT_MIN_CALLS", 1)
+    split = []
+    real = comparison._tally_in_two
+    monkeypatch.setattr(comparison, "_tally_in_two", lambda *args: split.append(1) or real(*args))
+    shared = compare(sites, first, last, ["Current", "Cheaper", "Later"])
+    assert split, "the helper process was not used"
+    assert shared.lines == alone.lines and shared.total == alone.total
+    assert shared.actual_currency == alone.actual_currency == "EUR"
+    assert shared.total.calls == len(calls)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reading_a_comparison_never_holds_the_write_lock_the_miner_needs(period):
+    import sqlite3
+
+    from django.db import connection
+
+    from calltally.rating.comparison import fetch_rows
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's write lock; PostgreSQL readers never block writers")
+    sites, _ = period
+    rows = fetch_rows(sites, dt.date(2026, 3, 1), dt.date(2026, 4, 30))
+    next(rows)  # the read is under way
+    writer = sqlite3.connect(connection.settings_dict["NAME"], timeout=0.5)
+    try:
+        writer.execute("BEGIN IMMEDIATE")  # what the Miner does for each batch
+        writer.execute("UPDATE calls_call SET cost = cost WHERE id = -1")
+        writer.commit()
+    finally:
+        writer.close()
+    assert sum(1 for _ in rows) > 0
