@@ -207,7 +207,10 @@ class Spool:
                             end = len(data) - 1
                     if end < 0:
                         break
-                lines = data[: end + 1].split(b"\n")[:-1][: max_records - len(records)]
+                wanted = max_records - len(records)
+                # maxsplit: no bytes object is made for lines past this batch.
+                lines = data[: end + 1].split(b"\n", wanted)
+                lines = lines[:wanted] if len(lines) > wanted else lines[:-1]
                 append = records.append
                 for line in lines:
                     append(parse_line(position, line))
