@@ -21,6 +21,7 @@ import logging
 import multiprocessing
 import os
 import queue as queues
+import threading
 import traceback
 from collections.abc import Iterator
 
@@ -44,6 +45,9 @@ def worth_it(backlog_bytes: int) -> bool:
         settings.PROCESSES > 1
         and backlog_bytes >= MIN_BACKLOG_BYTES
         and "fork" in multiprocessing.get_all_start_methods()
+        # Fork only a single-threaded process: a lock another thread held at the fork (in
+        # SQLite, in logging) would stay locked in the helper for ever.
+        and threading.active_count() == 1
         # Inside a transaction (a test's, a caller's) the helper could not see the data
         # and the connection cannot be closed for the fork.
         and not connection.in_atomic_block

@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import multiprocessing
+import threading
 import traceback
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -179,6 +180,7 @@ def _worth_splitting(sites: list[Site], first: dt.date, last: dt.date) -> bool:
     return (
         settings.PROCESSES > 1
         and "fork" in multiprocessing.get_all_start_methods()
+        and threading.active_count() == 1  # a fork copies no other thread, nor frees the locks they hold
         and not connection.in_atomic_block  # the helper could not see the caller's uncommitted data
         # At least that many calls: stepping to the last of them costs less than counting all.
         and calls_between(sites, first, last).order_by().values("pk")[SPLIT_MIN_CALLS - 1:].exists()

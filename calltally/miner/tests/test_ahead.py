@@ -100,3 +100,21 @@ def test_inside_a_transaction_the_miner_makes_its_batches_itself(settings, monke
     assert not ahead.worth_it(10**9)  # a test's transaction: the helper could not see its data
     settings.PROCESSES = 1
     assert not ahead.worth_it(10**9)
+
+
+def test_a_process_with_other_threads_is_never_forked(settings, monkeypatch):
+    import threading
+    from types import SimpleNamespace
+
+    settings.PROCESSES = 2
+    monkeypatch.setattr(ahead, "MIN_BACKLOG_BYTES", 0)
+    monkeypatch.setattr(ahead, "connection", SimpleNamespace(in_atomic_block=False))
+    assert ahead.worth_it(10**9)
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        assert not ahead.worth_it(10**9)  # a lock that thread holds would stay locked in the helper
+    finally:
+        release.set()
+        other.join()
