@@ -43,7 +43,11 @@ class SpooledFile(models.Model):
     """A file whose records were appended to a site's spool.
 
     The content hash makes a file pushed or imported twice land in the spool
-    only once.
+    only once. The row is written *before* the records, as not ``complete``,
+    with where they start (``spool_day``, ``spool_offset``) and the source tag
+    they carry: if spooling is cut short (a crash, a kill), the next attempt
+    with the same content counts the records already there and appends only
+    the rest, so a file is never spooled twice nor in part.
     """
 
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="spooled_files")
@@ -52,6 +56,10 @@ class SpooledFile(models.Model):
     size = models.BigIntegerField()
     records = models.IntegerField()
     received = models.DateTimeField(auto_now_add=True)
+    complete = models.BooleanField(default=True)
+    spool_day = models.DateField(null=True)
+    spool_offset = models.BigIntegerField(null=True)
+    source = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["-received"]

@@ -98,6 +98,11 @@ class SpoolRecord:
         return f"SpoolRecord({self.offset}, {self.raw!r})"
 
 
+def clean_source(source: str) -> str:
+    """A source as the spool stores it: one line, no tabs, at most 200 characters."""
+    return _SOURCE_CLEAN.sub(" ", source)[:200]
+
+
 def split_lines(data: bytes) -> list[bytes]:
     """Split received bytes into records on LF, CRLF or CR; drop empty lines."""
     return [line for line in data.splitlines() if line]
@@ -144,7 +149,7 @@ class Spool:
         """Append raw records and fsync them; returns where they landed."""
         received = received or dt.datetime.now(UTC)
         day = received.astimezone(UTC).date()
-        prefix = (format_instant(received) + "\t" + _SOURCE_CLEAN.sub(" ", source)[:200] + "\t").encode()
+        prefix = (format_instant(received) + "\t" + clean_source(source) + "\t").encode()
         records = [escape(raw) for raw in records]
         payload = prefix + (b"\n" + prefix).join(records) + b"\n" if records else b""
         path = self.path(site_code, day)

@@ -30,12 +30,21 @@ def backlog(make_site, spool, tmp_path, settings):
     return sites
 
 
+@pytest.fixture
+def single_threaded(monkeypatch):
+    """Earlier tests in this process may leave idle threads behind (servers of the collector
+    tests); the helper is only forked from a single-threaded process, which these tests stand for."""
+    monkeypatch.setattr(ahead.threading, "active_count", lambda: 1)
+
+
 def made_calls(site):
     return sorted(Call.rows.filter(site=site).values_list(*COMPARED), key=repr)
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_backlog_made_by_a_helper_process_gives_exactly_the_calls_of_one_process(backlog, settings, monkeypatch):
+def test_a_backlog_made_by_a_helper_process_gives_exactly_the_calls_of_one_process(
+    backlog, settings, monkeypatch, single_threaded
+):
     one, two = backlog
     settings.PROCESSES = 1
     single = SiteMiner(one).mine(batch_size=700)
@@ -67,7 +76,9 @@ def test_a_backlog_made_by_a_helper_process_gives_exactly_the_calls_of_one_proce
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_helper_that_fails_leaves_only_whole_batches_and_the_next_run_finishes(backlog, settings, monkeypatch):
+def test_a_helper_that_fails_leaves_only_whole_batches_and_the_next_run_finishes(
+    backlog, settings, monkeypatch, single_threaded
+):
     _, site = backlog
     settings.PROCESSES = 2
     monkeypatch.setattr(ahead, "MIN_BACKLOG_BYTES", 0)
@@ -109,7 +120,10 @@ def test_a_process_with_other_threads_is_never_forked(settings, monkeypatch):
     settings.PROCESSES = 2
     monkeypatch.setattr(ahead, "MIN_BACKLOG_BYTES", 0)
     monkeypatch.setattr(ahead, "connection", SimpleNamespace(in_atomic_block=False))
+    count = threading.active_count
+    monkeypatch.setattr(ahead.threading, "active_count", lambda: 1)
     assert ahead.worth_it(10**9)
+    monkeypatch.setattr(ahead.threading, "active_count", count)
     release = threading.Event()
     other = threading.Thread(target=release.wait)
     other.start()

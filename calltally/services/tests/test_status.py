@@ -19,6 +19,7 @@ from calltally.services.models import SiteMonitoring
 from calltally.services.rawview import decode, lines_backwards
 from calltally.services.status import silent_sites, site_status
 from calltally.sites.models import Connection
+from calltally.spool.models import SpooledFile
 
 FIXTURE = Path(__file__).resolve().parents[2] / "miner" / "tests" / "fixtures" / "asterisk-hq.csv"
 ROME = zoneinfo.ZoneInfo("Europe/Rome")
@@ -49,9 +50,13 @@ def test_status_counts_todays_records_calls_discards_and_unknown_extensions(hq, 
     unknown = set(DiscardedCall.objects.filter(reason=DiscardReason.EXTENSION_NOT_CONFIGURED)
                   .values_list("extension_number", flat=True))
     assert site["unknown_extensions"] == len(unknown) > 0
-    prefix = "2026-11-25T21:30:00.123456Z\timport:asterisk-hq.csv\t"
+    # The source names the file and the start of its content hash (which makes a cut-short
+    # import resumable).
+    source = SpooledFile.objects.get(site=hq).source
+    assert source.startswith("import:asterisk-hq.csv #")
+    prefix = f"2026-11-25T21:30:00.123456Z\t{source}\t"
     assert site["spool_bytes"] == FIXTURE.stat().st_size + 7 * len(prefix)
-    assert site["last_record_source"] == "import:asterisk-hq.csv"
+    assert site["last_record_source"] == source
     assert site["backlog_bytes_today"] == 0
     assert sites["BR"]["records_today"] == 0 and sites["BR"]["last_record_received"] is None
     assert {item["name"] for item in payload["services"]} >= {"web", "recorder", "miner"}
