@@ -101,7 +101,7 @@ def read_seconds(text: str) -> int:
 def read_stamp(text: str) -> dt.datetime:
     """A naive datetime from the digits of ``text``: year first
     (``20260302 09:00:00``) or day first (``02/03/2026 09:00``); raises ValueError."""
-    digits = "".join(ch for ch in text if ch.isdigit())
+    digits = "".join(ch for ch in text if ch.isdecimal())
     if len(digits) not in (12, 14):
         raise ValueError(text)
     if 1900 <= int(digits[:4]) <= 2199 and 1 <= int(digits[4:6]) <= 12:

@@ -106,7 +106,7 @@ _OPTION_NAMES = ("usegmtime",) + _LIST_OPTIONS
 
 def _looks_like_uniqueid(text: str) -> bool:
     head, dot, tail = text.strip().partition(".")
-    return bool(dot) and head.isdigit() and tail.isdigit()
+    return bool(dot) and head.isdecimal() and tail.isdecimal()
 
 
 def _layout(width: int, row: list[str]) -> tuple[int, int] | None:
@@ -134,7 +134,7 @@ def reached_phone(dest_device: str, dst: str) -> str:
     each row's dstchannel names its phone (``PJSIP/202``, ``Local/202@from-queue``).
     """
     reached = dest_device.partition("/")[2].partition("@")[0]
-    return reached if reached != dst and reached.isdigit() else ""
+    return reached if reached != dst and reached.isdecimal() else ""
 
 
 def device_of(channel: str) -> str:
@@ -198,7 +198,7 @@ class AsteriskChannels:
             tech, _, peer = device.partition("/")
             if tech.lower() in self._trunk_techs or peer.lower() in self._trunk_peers:
                 kind = _TRUNK
-            elif peer.isdigit():
+            elif peer.isdecimal():
                 kind = _PHONE
             else:
                 kind = _UNKNOWN

@@ -208,7 +208,7 @@ class AsteriskCustomDriver(AsteriskChannels, Driver):
         return parse_in_batches(self, raws, self._row, _CSV)
 
     def _time(self, text: str) -> dt.datetime:
-        if text[:1].isdigit() and "-" not in text and ":" not in text:
+        if text[:1].isdecimal() and "-" not in text and ":" not in text:
             return epoch_to_utc(float(text))
         return self._clock.parse_iso(text.strip())
 
@@ -221,7 +221,7 @@ class AsteriskCustomDriver(AsteriskChannels, Driver):
          outbound_cnum, cnum) = [row[i] if i >= 0 else "" for i in self._at]
         if not start_text:
             start_text = calldate
-        if not start_text[:1].isdigit() and _is_header(row, self._site_columns):
+        if not start_text[:1].isdecimal() and _is_header(row, self._site_columns):
             return self._adopt(row)
         try:
             start = self._time(start_text)

@@ -194,7 +194,7 @@ def _plan(options: dict[str, Any]) -> _Plan:
 
 
 def _digits(text: str) -> bool:
-    return text.isascii() and text.isdigit()
+    return text.isascii() and text.isdecimal()
 
 
 class AvayaCmDriver(Driver):

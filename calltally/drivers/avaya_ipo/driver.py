@@ -98,7 +98,7 @@ def _seconds(text: str) -> int | None:
     """``HH:MM:SS`` (hours may exceed 99) → seconds; None when unreadable."""
     hours, sep1, rest = text.strip().partition(":")
     minutes, sep2, seconds = rest.partition(":")
-    if not (sep1 and sep2 and hours.isdigit() and minutes.isdigit() and seconds.isdigit()):
+    if not (sep1 and sep2 and hours.isdecimal() and minutes.isdecimal() and seconds.isdecimal()):
         return None
     return int(hours) * 3600 + int(minutes) * 60 + int(seconds)
 
@@ -108,11 +108,11 @@ def _whole(text: str) -> int | None:
     text = text.strip()
     if not text:
         return 0
-    return int(text) if text.isdigit() else None
+    return int(text) if text.isdecimal() else None
 
 
 def _is_line(device: str) -> bool:
-    return device[:1] == "T" and device[1:].isdigit()
+    return device[:1] == "T" and device[1:].isdecimal()
 
 
 def _extension_of(device: str) -> str:

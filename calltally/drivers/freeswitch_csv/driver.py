@@ -247,7 +247,7 @@ class FreeswitchCsvDriver(Driver):
             else:
                 duration = int((end - start).total_seconds()) if end else billsec
         except ValueError:
-            which, text = ("duration", duration_text) if billsec_text.lstrip("-").isdigit() else (
+            which, text = ("duration", duration_text) if billsec_text.lstrip("-").isdecimal() else (
                 "billsec", billsec_text)
             return Reject(f"{which} is not a whole number of seconds: {text[:40]!r}")
         if duration < 0 or billsec < 0:
@@ -306,7 +306,7 @@ class FreeswitchCsvDriver(Driver):
             if told in (OUTBOUND, INTERNAL):
                 return told
             digits = self._ext_digits
-            if digits and destination.isdigit():
+            if digits and destination.isdecimal():
                 return INTERNAL if len(destination) <= digits else OUTBOUND
             return None
         return told

@@ -103,7 +103,7 @@ class GrandstreamDriver(HeaderCsvDriver):
             duration = int(duration_text) if duration_text else 0
             billsec = int(billsec_text) if billsec_text else 0
         except ValueError:
-            bad = billsec_text if duration_text.strip().isdigit() else duration_text
+            bad = billsec_text if duration_text.strip().isdecimal() else duration_text
             return Reject(f"duration or billsec is not a whole number of seconds: {bad[:40]!r}")
         if duration < 0 or billsec < 0:
             return Reject(f"negative duration ({duration}) or billsec ({billsec})")

@@ -90,7 +90,7 @@ def _looks_like_time(text: str) -> bool:
 
 
 def _looks_like_date(text: str) -> bool:
-    return len(text) in (8, 10) and sum(ch.isdigit() for ch in text) in (6, 8)
+    return len(text) in (8, 10) and sum(ch.isdecimal() for ch in text) in (6, 8)
 
 
 class HiPathDriver(Driver):

@@ -74,7 +74,7 @@ _datetime = dt.datetime
 
 
 def _is_trunk(party: str) -> bool:
-    return len(party) > 1 and party[0] in "TX" and party[1:].isdigit()
+    return len(party) > 1 and party[0] in "TX" and party[1:].isdecimal()
 
 
 class MitelDriver(Driver):
@@ -133,8 +133,8 @@ class MitelDriver(Driver):
             return BLANK
         s = self._slices
         date_text = text[s["date"]]
-        if len(date_text) != 5 or date_text[2] != "/" or not (date_text[:2] + date_text[3:]).isdigit():
-            if text.isprintable() and not any(c.isdigit() for c in text[:8]):
+        if len(date_text) != 5 or date_text[2] != "/" or not (date_text[:2] + date_text[3:]).isdecimal():
+            if text.isprintable() and not any(c.isdecimal() for c in text[:8]):
                 return _HEADING
             return Reject("not a Mitel SMDR record (no mm/dd date in columns 2-6)")
         if len(text.rstrip()) < s["called"].start + 1 or len(text) < self._min_length - 4:
@@ -164,7 +164,7 @@ class MitelDriver(Driver):
         account = text[s["account"]].strip()
         transfer = text[s["transfer"]].strip().upper()
         third = text[s["third"]].strip()
-        ring = int(answer_text) if answer_text.isdigit() else 0
+        ring = int(answer_text) if answer_text.isdecimal() else 0
         never_answered = answer_text.startswith("*")
         if _is_trunk(calling):
             direction = INBOUND

@@ -98,7 +98,7 @@ def _fields(body: str) -> dict[str, str] | None:
     pos, end, last = 0, len(body), -1
     while pos < end:
         head = body[pos:pos + 4]
-        if len(head) < 4 or not head.isdigit():
+        if len(head) < 4 or not head.isdecimal():
             break
         fid = int(head[:2])
         size = int(head[2:])
@@ -124,7 +124,7 @@ def _search(body: str, pos: int, last: int, found: dict[str, str], allow_rest: b
     if budget[0] > 2000:
         return False
     head = body[pos:pos + 4]
-    if len(head) < 4 or not head.isdigit():
+    if len(head) < 4 or not head.isdecimal():
         return False
     fid = int(head[:2])
     if fid <= last or fid > _MAX_FIELD:
@@ -158,7 +158,7 @@ def _physical(value: str | None) -> str:
 
 
 def _flex_time(text: str) -> dt.datetime | None:
-    if len(text) < 14 or not text[:14].isdigit():
+    if len(text) < 14 or not text[:14].isdecimal():
         return None
     try:
         return _datetime(int(text[:4]), int(text[4:6]), int(text[6:8]), int(text[8:10]), int(text[10:12]),
@@ -168,7 +168,7 @@ def _flex_time(text: str) -> dt.datetime | None:
 
 
 def _normal_time(text: str, year: str) -> dt.datetime | None:
-    if len(text) != 10 or not text.isdigit() or len(year) != 2 or not year.isdigit():
+    if len(text) != 10 or not text.isdecimal() or len(year) != 2 or not year.isdecimal():
         return None
     try:
         return _datetime(2000 + int(year), int(text[:2]), int(text[2:4]), int(text[4:6]), int(text[6:8]),
@@ -221,7 +221,7 @@ class NecSvDriver(Driver):
         text = text.strip("\x02\x03\r\n ")
         mark = text.find("!K", 0, 8)
         if mark < 0:
-            if text.isprintable() and not any(c.isdigit() for c in text[:8]):
+            if text.isprintable() and not any(c.isdecimal() for c in text[:8]):
                 return _NOT_A_CALL
             return Reject("not an NEC MAT SMDR record (no '!K' record type near the start)")
         kind = text[mark + 1:mark + 3]

@@ -110,7 +110,7 @@ class PanasonicDriver(Driver):
             return Reject("Panasonic SMDR line without a readable duration (hh:mm'ss): cut short or damaged")
         if not text.isprintable():
             return Reject("not a Panasonic SMDR line (control or binary characters)")
-        looks_like_data = any(c.isdigit() for c in text[:9]) and not set(text.strip()) <= set("-=* ")
+        looks_like_data = any(c.isdecimal() for c in text[:9]) and not set(text.strip()) <= set("-=* ")
         if looks_like_data and "DATE" not in upper and "PAGE" not in upper:
             return Reject("not a Panasonic SMDR line (no mm/dd/yy date at the start)")
         return _HEADING

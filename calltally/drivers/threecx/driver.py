@@ -124,12 +124,12 @@ def hms_seconds(text: str) -> int:
         raise ValueError(text)
     total = 0
     for part in parts[:-1]:
-        if not part.isdigit():
+        if not part.isdecimal():
             raise ValueError(text)
         total = total * 60 + int(part)
     last = parts[-1]
     head = last.split(".", 1)[0]
-    if not head.isdigit() or int(head) > 59:
+    if not head.isdecimal() or int(head) > 59:
         raise ValueError(text)
     return total * 60 + int(head)
 

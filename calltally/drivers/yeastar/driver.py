@@ -90,7 +90,7 @@ class YeastarDriver(HeaderCsvDriver):
             talk = int(talk_text) if talk_text else 0
             total = int(total_text) if total_text else talk
         except ValueError:
-            bad = talk_text if total_text.strip().isdigit() else total_text
+            bad = talk_text if total_text.strip().isdecimal() else total_text
             return Reject(f"call or talk duration is not a whole number of seconds: {bad[:40]!r}")
         if talk < 0 or total < 0:
             return Reject(f"negative duration ({total}) or talk duration ({talk})")
