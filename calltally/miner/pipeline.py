@@ -15,7 +15,7 @@ import logging
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -394,10 +394,23 @@ class SiteMiner:
 
     def write(self, call_rows: list[tuple], discard_rows: list[tuple]) -> None:
         with connection.cursor() as cursor:
-            if call_rows:
-                cursor.executemany(self.call_sql, call_rows)
-            if discard_rows:
-                cursor.executemany(self.discard_sql, discard_rows)
+            self.insert(cursor, Call, CALL_COLUMNS, self.call_sql, call_rows)
+            self.insert(cursor, DiscardedCall, DISCARD_COLUMNS, self.discard_sql, discard_rows)
+
+    @staticmethod
+    def insert(cursor, model, columns: tuple[str, ...], sql: str, rows: list[tuple]) -> None:
+        """Many rows in one go: COPY on PostgreSQL (an INSERT per row costs a round trip
+        there: 5,000 calls a second), one prepared INSERT run over every row on SQLite."""
+        if not rows:
+            return
+        if connection.vendor == "postgresql":
+            quote = connection.ops.quote_name
+            statement = f"COPY {quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+            with cursor.cursor.copy(statement) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            cursor.executemany(sql, rows)
 
     # --- merging the legs of one call ----------------------------------------------
     def leg_row(self, values: tuple) -> dict:
@@ -422,12 +435,10 @@ class SiteMiner:
         it would fold a day of calls into one.
         """
         table = connection.ops.quote_name(Call._meta.db_table)
-        for start in range(0, len(keys), KEY_CHUNK):
-            part = keys[start:start + KEY_CHUNK]
-            where = f"site_id = %s AND leg_key IN ({_marks(part)})"
-            cursor.execute(f"DELETE FROM {table} WHERE {where} AND kind = %s",
+        for among, part in _in_lists("leg_key", keys):
+            cursor.execute(f"DELETE FROM {table} WHERE site_id = %s AND {among} AND kind = %s",
                            [self.site.pk, *part, CallKind.MERGED.value])
-            cursor.execute(f"UPDATE {table} SET kind = %s WHERE {where} AND kind = %s",
+            cursor.execute(f"UPDATE {table} SET kind = %s WHERE site_id = %s AND {among} AND kind = %s",
                            [CallKind.CALL.value, self.site.pk, *part, CallKind.LEG.value])
         for key in keys:
             self.warn_oversized(key)
@@ -494,11 +505,10 @@ class SiteMiner:
         whole = whole or {}
         ordered = sorted(keys)
         with connection.cursor() as cursor:
-            for start in range(0, len(ordered), KEY_CHUNK):
-                part = ordered[start:start + KEY_CHUNK]
+            for among, part in _in_lists("leg_key", ordered):
                 cursor.execute(
                     f"SELECT leg_key, COUNT(*), MAX(kind) FROM {table} WHERE site_id = %s "
-                    f"AND leg_key IN ({_marks(part)}) GROUP BY leg_key HAVING COUNT(*) > 1 OR MAX(kind) <> %s",
+                    f"AND {among} GROUP BY leg_key HAVING COUNT(*) > 1 OR MAX(kind) <> %s",
                     [site_id, *part, CallKind.CALL.value],
                 )
                 for key, count, kind in cursor.fetchall():
@@ -517,10 +527,8 @@ class SiteMiner:
         columns = ", ".join(connection.ops.quote_name(c) for c in ("leg_key", *leg_rules.LEG_FIELDS))
         to_leg_row = self.leg_row
         with connection.cursor() as cursor:
-            for start in range(0, len(candidates), KEY_CHUNK):
-                part = candidates[start:start + KEY_CHUNK]
-                cursor.execute(f"SELECT {columns} FROM {table} WHERE site_id = %s AND leg_key IN ({_marks(part)})",
-                               [site_id, *part])
+            for among, part in _in_lists("leg_key", candidates):
+                cursor.execute(f"SELECT {columns} FROM {table} WHERE site_id = %s AND {among}", [site_id, *part])
                 for values in cursor.fetchall():
                     rows_by_key.setdefault(values[0], []).append(to_leg_row(values))
 
@@ -554,19 +562,17 @@ class SiteMiner:
 
         with connection.cursor() as cursor:
             for ids, sql, extra in (
-                (to_leg, f"UPDATE {table} SET kind = %s WHERE id IN ", [CallKind.LEG.value]),
-                (to_call, f"UPDATE {table} SET kind = %s WHERE id IN ", [CallKind.CALL.value]),
-                (stale, f"DELETE FROM {table} WHERE id IN ", []),
+                (to_leg, f"UPDATE {table} SET kind = %s WHERE ", [CallKind.LEG.value]),
+                (to_call, f"UPDATE {table} SET kind = %s WHERE ", [CallKind.CALL.value]),
+                (stale, f"DELETE FROM {table} WHERE ", []),
             ):
-                for start in range(0, len(ids), KEY_CHUNK):
-                    part = ids[start:start + KEY_CHUNK]
-                    cursor.execute(f"{sql}({_marks(part)})", [*extra, *part])
+                for among, part in _in_lists("id", ids):
+                    cursor.execute(sql + among, [*extra, *part])
             if updates:
                 quote = connection.ops.quote_name
                 assignments = ", ".join(f"{quote(c)} = %s" for c in MERGED_UPDATE_COLUMNS)
                 cursor.executemany(f"UPDATE {table} SET {assignments} WHERE id = %s", updates)
-            if inserts:
-                cursor.executemany(self.call_sql, inserts)
+            self.insert(cursor, Call, CALL_COLUMNS, self.call_sql, inserts)
 
     # --- mining new records ------------------------------------------------------
     def segment(self, day: dt.date) -> SpoolSegment:
@@ -783,9 +789,17 @@ def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
     )
 
 
-def _marks(values: list) -> str:
-    """The placeholders of an ``IN (…)`` list."""
-    return ", ".join(["%s"] * len(values))
+def _in_lists(column: str, values: list) -> Iterator[tuple[str, list]]:
+    """(condition, its parameters) pairs that together cover ``values``: one array
+    parameter on PostgreSQL, ``IN`` lists of :data:`KEY_CHUNK` placeholders on SQLite
+    (whose statements take a bounded number of parameters)."""
+    if connection.vendor == "postgresql":
+        if values:
+            yield f"{column} = ANY(%s)", [list(values)]
+        return
+    for start in range(0, len(values), KEY_CHUNK):
+        part = values[start:start + KEY_CHUNK]
+        yield f"{column} IN ({', '.join(['%s'] * len(part))})", part
 
 
 def _sqlite_instant(value: dt.datetime) -> str:
