@@ -12,7 +12,8 @@ rows and nothing else (except the extensions automatic acquisition creates,
 exactly as the Miner would). If either dies the batch in flight is simply not
 committed; the next run starts from the checkpoint. The helper is a fork, so
 it starts with the Miner's warm caches (extensions, numbers already read,
-tariffs) and costs no start-up time.
+tariffs) and costs no start-up time. Recalculation and reprocessing make the
+records they replay the same way (:meth:`SiteMiner.remade_batches`).
 """
 
 from __future__ import annotations
