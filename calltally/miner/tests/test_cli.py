@@ -147,3 +147,23 @@ def test_bench_parse_prints_a_rate_for_every_driver(cli):
 
     assert [r["driver"] for r in results] == names()
     assert all(r["records"] >= 300 and r["rate"] > 0 for r in results)
+
+
+def test_bench_ingest_refuses_a_database_that_holds_data(make_site):
+    from django.core.management.base import CommandError
+
+    from calltally.miner.management.commands.bench import measure_in_empty_database
+
+    make_site("HQ")
+    with pytest.raises(CommandError, match="must be empty"):
+        measure_in_empty_database("asterisk_csv", 10, None, 0)
+    assert Site.objects.filter(code="HQ").exists()  # nothing was flushed
+
+
+def test_bench_ingest_measures_end_to_end_and_recalculates(cli_process):
+    result = cli_process("bench", "ingest", "--calls", "3000", "--ring-groups", "0.2", "--json")
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout)
+    assert figures["records"] == 3000 and figures["calls"] + figures["discarded"] == 3000
+    assert figures["recalc_calls"] == figures["calls"] and figures["merged_calls"] > 0
+    assert figures["total_rate"] > 0 and figures["database"] == "sqlite3"

@@ -49,6 +49,11 @@ class Command(BaseCommand):
             help="share of inbound calls (0 to 1) that ring three phones, one record each, merged into one "
             "call (drivers whose synthesizer can: asterisk_csv)",
         )
+        ingest.add_argument(
+            "--database-url", metavar="URL",
+            help="measure on this database (postgres://…) instead of a throwaway SQLite file: an EMPTY "
+            "database made for the benchmark, which is emptied again at the end",
+        )
         ingest.add_argument("--json", action="store_true")
         ingest.add_argument("--in-child", action="store_true", help="(internal) run the measurement here")
 
@@ -66,12 +71,15 @@ class Command(BaseCommand):
         if ring_groups and "ring_groups" not in inspect.signature(synth_of(driver).synthesize).parameters:
             raise CommandError(f"the {driver} synthesizer cannot make ring groups; use --driver asterisk_csv")
         if options["in_child"]:
-            print(json.dumps(measure(driver, options["calls"], options["batch"], options["number_pool"],
-                                     ring_groups)))
+            print(json.dumps(measure_in_empty_database(
+                driver, options["calls"], options["batch"], options["number_pool"], ring_groups
+            )))
             return
         with tempfile.TemporaryDirectory(prefix="calltally-bench-") as folder:
             env = {k: v for k, v in os.environ.items() if not k.startswith("CALLTALLY_")}
             env["CALLTALLY_DATA_DIR"] = folder
+            if options["database_url"]:
+                env["CALLTALLY_DATABASE_URL"] = options["database_url"]
             argv = [sys.executable, "-m", "calltally.cli", "bench", "ingest", "--in-child", "--driver", driver,
                     "--calls", str(options["calls"]), "--number-pool", str(options["number_pool"]),
                     "--ring-groups", str(ring_groups)]
@@ -142,6 +150,25 @@ def render(r: dict) -> list[str]:
 
 def synth_of(driver_name: str):
     return importlib.import_module(f"calltally.drivers.{driver_name}.synth")
+
+
+def measure_in_empty_database(driver_name: str, count: int, batch: int | None, number_pool: int | None,
+                              ring_groups: float = 0.0) -> dict:
+    """:func:`measure`, on a database that must hold no CallTally data, emptied afterwards."""
+    from django.apps import apps
+    from django.core.management import call_command
+
+    from calltally.cli import ensure_migrated
+
+    ensure_migrated()
+    models = [m for m in apps.get_models() if m.__module__.startswith("calltally.")]
+    if any(m._base_manager.exists() for m in models if m._meta.app_label in ("sites", "directory", "calls")):
+        raise CommandError("the benchmark database must be empty (no sites, people or calls): "
+                           "create one for it, e.g. createdb calltally_bench")
+    try:
+        return measure(driver_name, count, batch, number_pool, ring_groups)
+    finally:
+        call_command("flush", interactive=False, verbosity=0)
 
 
 def measure(driver_name: str, count: int, batch: int | None, number_pool: int | None,
