@@ -6,18 +6,9 @@ from pathlib import Path
 import pytest
 
 from calltally.calls.models import Call
-from calltally.directory.models import Extension
 
 SMDR = Path(__file__).parents[2] / "drivers" / "tests" / "fixtures" / "avaya_ipo_smdr.txt"
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def ipo(make_site, spool):
-    site = make_site("WAW", driver="avaya_ipo", country="PL", timezone="Europe/Warsaw", currency="PLN",
-                     internal_digits_min=4, internal_digits_max=4, access_codes=["0"])
-    Extension.objects.bulk_create([Extension(site=site, number=str(n)) for n in range(4001, 4006)])
-    return site
 
 
 def test_an_ip_office_stream_gives_the_right_directions_and_charges(ipo, cli):

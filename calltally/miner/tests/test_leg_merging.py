@@ -63,14 +63,6 @@ def asterisk(make_site, spool, tmp_path):
     return site, path
 
 
-@pytest.fixture
-def ipo(make_site, spool):
-    site = make_site("WAW", driver="avaya_ipo", country="PL", timezone="Europe/Warsaw", currency="PLN",
-                     internal_digits_min=4, internal_digits_max=4, access_codes=["0"])
-    Extension.objects.bulk_create([Extension(site=site, number=str(n)) for n in range(4001, 4006)])
-    return site
-
-
 def test_a_ring_group_to_three_phones_answered_by_one_is_one_answered_inbound_call(asterisk, cli):
     site, path = asterisk
     summary = json.loads(cli("import", "--site", "HQ", str(path), "--json"))
