@@ -46,6 +46,10 @@ The site's ``DriverOptions.options`` say how to read the lines:
 ``skip_prefixes`` (list)
     Lines whose first field starts with one of these are skipped (comments,
     report footers).
+``legs_share_call_id`` (bool, default false)
+    The ``pbx_call_id`` column holds an id the PBX gives every record of one
+    call (ring-group legs, transfer segments): the Miner merges the records
+    that share it into one call (docs/call-legs.md).
 
 Durations and answer
 --------------------
@@ -95,7 +99,7 @@ DURATION_FORMATS = ("seconds", "hh:mm:ss", "minutes", "milliseconds")
 DIRECTIONS = (INBOUND, OUTBOUND, INTERNAL)
 OPTION_NAMES = (
     "fields", "header", "columns", "delimiter", "quotechar", "datetime_format", "utc",
-    "duration_format", "direction_values", "disposition_values", "skip_prefixes",
+    "duration_format", "direction_values", "disposition_values", "skip_prefixes", "legs_share_call_id",
 )
 
 DEFAULT_DIRECTIONS = {
@@ -127,6 +131,7 @@ class _Settings:
             raise _fail(f"unknown option(s) {', '.join(unknown)}; the options are {', '.join(OPTION_NAMES)}")
         self.header = self._bool(options, "header")
         self.utc = self._bool(options, "utc")
+        self.legs_share_call_id = self._bool(options, "legs_share_call_id")
         self.delimiter, self.quotechar = self._dialect(options)
         self.columns = self._columns(options)
         if self.header and self.columns is not None:
@@ -400,6 +405,7 @@ class GenericCsvDriver(Driver):
             "milliseconds": _milliseconds,
         }[s.duration_format]
         self._skip_prefixes = s.skip_prefixes
+        self._legs_share_call_id = s.legs_share_call_id
         # Raw values as configured, then lower-cased (the lookup tries both).
         self._directions = dict(s.directions, **s.directions_raw)
         self._dispositions = dict(s.dispositions, **s.dispositions_raw)
@@ -557,6 +563,7 @@ class GenericCsvDriver(Driver):
         return new_record(
             start, talk, ring, answer, calling, called, original_called, final_called, redirecting,
             orig_device, dest_device, direction, account_code, pbx_call_id, disposition,
+            pbx_call_id if self._legs_share_call_id else "",
         )
 
     # --- value readers -------------------------------------------------------------

@@ -230,3 +230,22 @@ def test_an_id_shared_by_more_records_than_a_call_has_is_not_merged_on(asterisk,
     assert not Call.rows.filter(kind__in=["leg", "merged"]).exists()
     assert Call.objects.filter(direction="inbound").count() == 6
     assert "more than 5 records share the call id '1772445600.10'" in caplog.text
+
+
+@pytest.mark.parametrize(("share", "calls"), [(True, 1), (False, 2)])
+def test_a_generic_csv_site_merges_on_its_call_id_column_when_told_to(make_site, spool, cli, tmp_path, share, calls):
+    options = {"header": True, "fields": {"start": "when", "calling": "from", "called": "to",
+                                          "talk_seconds": "talk", "pbx_call_id": "call"}}
+    if share:
+        options["legs_share_call_id"] = True
+    site = make_site("GEN", driver="generic_csv", driver_options=options)
+    Extension.objects.bulk_create([Extension(site=site, number=n) for n in ("201", "202")])
+    path = tmp_path / "calls.csv"
+    path.write_text("when,from,to,talk,call\n"
+                    "2026-03-02 10:00:00,0612345678,201,0,A1\n"
+                    "2026-03-02 10:00:00,0612345678,202,95,A1\n")
+    cli("import", "--site", "GEN", str(path))
+    assert Call.objects.count() == calls
+    if share:
+        call = Call.objects.get()
+        assert (call.kind, call.extension_number, call.talk_seconds) == ("merged", "202", 95)
