@@ -22,12 +22,12 @@ import logging
 import multiprocessing
 import os
 import queue as queues
-import threading
 import traceback
 from collections.abc import Iterator
 
-from django.conf import settings
-from django.db import connection, connections
+from django.db import connections
+
+from calltally.forking import helper_allowed
 
 log = logging.getLogger("calltally.miner")
 
@@ -42,17 +42,7 @@ _FAILED = "failed"
 
 def worth_it(backlog_bytes: int) -> bool:
     """Whether to make batches in a helper process for this much unread spool."""
-    return (
-        settings.PROCESSES > 1
-        and backlog_bytes >= MIN_BACKLOG_BYTES
-        and "fork" in multiprocessing.get_all_start_methods()
-        # Fork only a single-threaded process: a lock another thread held at the fork (in
-        # SQLite, in logging) would stay locked in the helper for ever.
-        and threading.active_count() == 1
-        # Inside a transaction (a test's, a caller's) the helper could not see the data
-        # and the connection cannot be closed for the fork.
-        and not connection.in_atomic_block
-    )
+    return backlog_bytes >= MIN_BACKLOG_BYTES and helper_allowed()
 
 
 def batches_ahead(miner, produce: str, *args) -> Iterator[tuple]:

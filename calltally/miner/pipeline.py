@@ -698,7 +698,7 @@ class SiteMiner:
         self.load_extensions()
         for segment in SpoolSegment.objects.filter(pk__in=list(targets)).order_by("day"):
             wanted = targets[segment.pk]
-            remaining = set(wanted)
+            done = 0
             args = (segment.pk, segment.day, segment.mined_offset, wanted, batch_size)
             if ahead.worth_it(segment.mined_offset):
                 remade = ahead.batches_ahead(self, "remade_batches", *args)
@@ -717,10 +717,9 @@ class SiteMiner:
                             discarded=F("discarded") - removed_discards + counts["discarded"],
                             skipped_internal=F("skipped_internal") + counts["skipped_internal"],
                         )
-                    remaining.difference_update(offsets)
+                    done += len(offsets)
                     summary.add(batch)
                     if progress:
-                        done = len(wanted) - len(remaining)
                         progress(f"{segment}: {done}/{len(wanted)} records made again")
             finally:
                 remade.close()

@@ -22,19 +22,18 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import multiprocessing
-import threading
 import traceback
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import connection, connections, transaction
 from django.db.models import CharField, Q
 from django.db.models.functions import Cast, Right
 
 from calltally.calls.models import Call
 from calltally.calls.services import calls_between
+from calltally.forking import helper_allowed
 from calltally.sites.models import Site
 
 from .engine import ZERO, Plan, PlanDays, Tally, compare_rows
@@ -178,10 +177,7 @@ def compare(sites: list[Site], first: dt.date, last: dt.date, plan_names: list[s
 
 def _worth_splitting(sites: list[Site], first: dt.date, last: dt.date) -> bool:
     return (
-        settings.PROCESSES > 1
-        and "fork" in multiprocessing.get_all_start_methods()
-        and threading.active_count() == 1  # a fork copies no other thread, nor frees the locks they hold
-        and not connection.in_atomic_block  # the helper could not see the caller's uncommitted data
+        helper_allowed()
         # At least that many calls: stepping to the last of them costs less than counting all.
         and calls_between(sites, first, last).order_by().values("pk")[SPLIT_MIN_CALLS - 1:].exists()
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from calltally import forking
 from calltally.calls.models import Call
 from calltally.directory.models import Extension
 from calltally.drivers.asterisk_csv.synth import synthesize
@@ -34,7 +35,7 @@ def backlog(make_site, spool, tmp_path, settings):
 def single_threaded(monkeypatch):
     """Earlier tests in this process may leave idle threads behind (servers of the collector
     tests); the helper is only forked from a single-threaded process, which these tests stand for."""
-    monkeypatch.setattr(ahead.threading, "active_count", lambda: 1)
+    monkeypatch.setattr(forking.threading, "active_count", lambda: 1)
 
 
 def made_calls(site):
@@ -119,11 +120,11 @@ def test_a_process_with_other_threads_is_never_forked(settings, monkeypatch):
 
     settings.PROCESSES = 2
     monkeypatch.setattr(ahead, "MIN_BACKLOG_BYTES", 0)
-    monkeypatch.setattr(ahead, "connection", SimpleNamespace(in_atomic_block=False))
+    monkeypatch.setattr(forking, "connection", SimpleNamespace(in_atomic_block=False))
     count = threading.active_count
-    monkeypatch.setattr(ahead.threading, "active_count", lambda: 1)
+    monkeypatch.setattr(forking.threading, "active_count", lambda: 1)
     assert ahead.worth_it(10**9)
-    monkeypatch.setattr(ahead.threading, "active_count", count)
+    monkeypatch.setattr(forking.threading, "active_count", count)
     release = threading.Event()
     other = threading.Thread(target=release.wait)
     other.start()

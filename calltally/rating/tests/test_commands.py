@@ -250,6 +250,7 @@ def test_the_admin_pages_of_holidays_assignments_and_plans_answer(admin_client, 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_large_comparison_priced_in_two_processes_adds_up_to_exactly_the_same(period, settings, monkeypatch):
+    from calltally import forking
     from calltally.rating import comparison
 
     sites, calls = period
@@ -259,7 +260,7 @@ def test_a_large_comparison_priced_in_two_processes_adds_up_to_exactly_the_same(
     settings.PROCESSES = 2
     monkeypatch.setattr(comparison, "SPLIT_MIN_CALLS", 1)
     # Earlier tests may leave idle threads in this process; the split needs a single-threaded one.
-    monkeypatch.setattr(comparison.threading, "active_count", lambda: 1)
+    monkeypatch.setattr(forking.threading, "active_count", lambda: 1)
     split = []
     real = comparison._tally_in_two
     monkeypatch.setattr(comparison, "_tally_in_two", lambda *args: split.append(1) or real(*args))
