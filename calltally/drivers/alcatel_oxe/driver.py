@@ -55,7 +55,7 @@ from ..base import (
     decode,
 )
 from ..csvkit import LocalClock, check_option_names, new_record, string_list_option
-from .fixedwidth import Layout
+from ..fixedwidth import Layout
 
 ED52_FIELDS: tuple[tuple[str, int], ...] = (
     ("TicketVersion", 5), ("CalledNumber", 30), ("ChargedNumber", 30), ("ChargedUserName", 20),

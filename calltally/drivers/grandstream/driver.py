@@ -37,7 +37,7 @@ from __future__ import annotations
 from ..asterisk_csv.driver import device_of
 from ..base import ANSWERED, BUSY, FAILED, INBOUND, INTERNAL, NO_ANSWER, OUTBOUND, Outcome, Reject
 from ..csvkit import LocalClock, new_record
-from ..teams.headercsv import HeaderCsvDriver
+from ..headercsv import HeaderCsvDriver
 
 FIELDS = (
     "accountcode", "src", "dst", "clid", "channel", "dstchannel", "start", "answer", "duration", "billsec",

@@ -56,9 +56,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from ..alcatel_oxe.fixedwidth import Layout
 from ..base import ANSWERED, INBOUND, NO_ANSWER, OUTBOUND, Driver, DriverConfigError, Outcome, Reject, Skip, decode
 from ..csvkit import LocalClock, check_option_names, new_record
+from ..fixedwidth import Layout
 
 COMPRESSED_FIELDS: tuple[tuple[str, int], ...] = (
     ("date", 8), ("time", 8), ("trunk", 3), ("node", 3), ("extension", 6), ("ring", 5), ("duration", 8),

@@ -5,7 +5,7 @@ of Graph ``getPstnCalls`` / ``getDirectRoutingCalls`` written as CSV with
 their property names as the header line (``id, callId, userPrincipalName,
 startDateTime, endDateTime, duration, callType, callerNumber,
 calleeNumber…``). Columns are found by header name (see
-:mod:`calltally.drivers.teams.headercsv`), so their order and any extra
+:mod:`calltally.drivers.headercsv`), so their order and any extra
 columns do not matter; ``startDateTime`` and ``callType`` are required.
 
 What becomes what
@@ -46,7 +46,7 @@ import datetime as dt
 
 from ..base import ANSWERED, BUSY, FAILED, INBOUND, NO_ANSWER, OUTBOUND, Outcome, Reject
 from ..csvkit import new_record
-from .headercsv import HeaderCsvDriver
+from ..headercsv import HeaderCsvDriver
 
 UTC = dt.UTC
 _fromiso = dt.datetime.fromisoformat

@@ -38,7 +38,7 @@ import datetime as dt
 
 from ..base import ANSWERED, BUSY, FAILED, INBOUND, INTERNAL, NO_ANSWER, OUTBOUND, Outcome, Reject
 from ..csvkit import LocalClock, new_record
-from ..teams.headercsv import HeaderCsvDriver
+from ..headercsv import HeaderCsvDriver
 
 FIELDS = (
     "callid", "timestart", "callfrom", "callto", "callduraction", "talkduraction", "srctrunkname",

@@ -17,8 +17,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..base import Driver, DriverConfigError, Outcome, Reject, Skip
-from ..csvkit import check_option_names, parse_in_batches, parse_one
+from .base import Driver, DriverConfigError, Outcome, Reject, Skip
+from .csvkit import check_option_names, parse_in_batches, parse_one
 
 HEADER = Skip("header line")
 _CSV: dict[str, Any] = {}

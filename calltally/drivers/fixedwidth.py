@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..base import DriverConfigError
+from .base import DriverConfigError
 
 
 class Layout:
