@@ -19,15 +19,28 @@ those files with the ``generic_csv`` driver.)
 What becomes what
 -----------------
 * start/answer are local times of the site (``DriverOptions.timezone``), or
-  UTC with option ``usegmtime: true``; an empty answer means unanswered.
-* talk = billsec; ring = duration − billsec.
+  UTC with option ``usegmtime: true``.
 * disposition: ANSWERED, NO ANSWER, BUSY, FAILED; CONGESTION counts as busy.
-  Anything else: answered when there is talk time, else failed.
+  Anything else: answered when billsec is above 0, else failed.
+* talk and answer come from billsec AND the disposition (:func:`leg_outcome`):
+  an ANSWERED row has talk = billsec, ring = duration − billsec and its
+  answer instant (empty: none). Every other row was not answered: talk 0, no
+  answer instant (several Asterisk versions fill ``answer`` with the start and
+  billsec with the duration on NO ANSWER rows), ring = duration. An ANSWERED
+  row with no destination channel was answered by the dialplan only
+  (Playback, Background, VoiceMail, Read, Wait, Hangup…, or a Dial or Queue
+  that connected nobody): no phone took it, so it is a missed call
+  (no answer, talk 0, ring = duration) — except in a conference (ConfBridge,
+  MeetMe), paging or spying application, where the caller talks with people
+  although no destination channel is named.
 * calling = src (or the number in clid when src is empty); called =
   original_called = dst; account_code = accountcode; pbx_call_id = linkedid
   when present (it groups the legs of one call), else uniqueid.
 * final_called = the phone the leg reached, when dstchannel names a numbered
-  phone other than dst (``PJSIP/202`` for a ring group dialled as 600).
+  phone other than dst (``PJSIP/202`` for a ring group dialled as 600); never
+  a trunk (a technology of ``trunk_technologies`` such as ``DAHDI/1``, a peer
+  of ``trunk_peers``) and never on an outbound row, whose destination channel
+  is the outside line even when its peer is a number (``SIP/5550100``).
 * orig_device/dest_device = channel/dstchannel without the per-call suffix
   (``PJSIP/carrier-0000001a`` → ``PJSIP/carrier``).
 
@@ -97,6 +110,9 @@ _DISPOSITIONS = {
     "CONGESTION": BUSY,
     "FAILED": FAILED,
 }
+# Dialplan applications in which the caller talks with people although the CDR
+# names no destination channel: an ANSWERED row of theirs is a real answer.
+TALK_WITHOUT_PEER = frozenset({"confbridge", "meetme", "page", "chanspy", "extenspy"})
 _TRUNK, _PHONE, _UNKNOWN = 1, 2, 0
 _CSV: dict[str, Any] = {}
 _LIST_OPTIONS = ("inbound_contexts", "inbound_context_suffixes", "outbound_contexts", "trunk_peers",
@@ -135,6 +151,35 @@ def reached_phone(dest_device: str, dst: str) -> str:
     """
     reached = dest_device.partition("/")[2].partition("@")[0]
     return reached if reached != dst and reached.isdecimal() else ""
+
+
+def leg_outcome(
+    disposition_text: str, duration: int, billsec: int, answer: dt.datetime | None, lastapp: str,
+    dstchannel: str | None,
+) -> tuple[str, int, int, dt.datetime | None]:
+    """(disposition, talk, ring, answer) of one Asterisk CDR row.
+
+    Talk time needs both billsec and the disposition: some Asterisk versions
+    fill ``answer`` (with the start) and billsec (with the duration) on rows
+    that were NOT answered, so only an ANSWERED row keeps them; any other row
+    rang for its whole duration. An ANSWERED row without a destination channel
+    (``dstchannel`` empty; None when the file has no such column) was only
+    answered by the dialplan (a Playback, a VoiceMail, a Hangup, a Queue the
+    caller left): nobody took the call, so it counts as not answered — unless
+    ``lastapp`` is an application where the caller talks with people without a
+    peer channel (a conference).
+    """
+    disposition = _DISPOSITIONS.get(disposition_text)
+    if disposition is None:
+        disposition = _DISPOSITIONS.get(disposition_text.strip().upper())
+        if disposition is None:
+            disposition = ANSWERED if billsec > 0 else FAILED
+    if disposition == ANSWERED:
+        if dstchannel is None or dstchannel or lastapp.strip().lower() in TALK_WITHOUT_PEER:
+            ring = duration - billsec
+            return ANSWERED, billsec, (ring if ring > 0 else 0), answer
+        disposition = NO_ANSWER
+    return disposition, 0, duration, None
 
 
 def device_of(channel: str) -> str:
@@ -222,6 +267,16 @@ class AsteriskChannels:
             self._contexts[dcontext] = found
         return found
 
+    def _reached(self, dest_device: str, called: str, direction: str | None) -> str:
+        """The phone a row reached (:func:`reached_phone`), never a trunk and
+        never on an outbound row: there the destination is the outside line."""
+        if direction == OUTBOUND:
+            return ""
+        reached = reached_phone(dest_device, called)
+        if reached and self._kind(dest_device) == _TRUNK:
+            return ""
+        return reached
+
     def _direction(self, dcontext: str, orig_device: str, dest_device: str) -> str | None:
         dest = self._kind(dest_device)
         if dest == _TRUNK:
@@ -305,11 +360,6 @@ class AsteriskCsvDriver(AsteriskChannels, Driver):
             return Reject(f"{which} is not a whole number of seconds: {text[:40]!r}")
         if duration < 0 or billsec < 0:
             return Reject(f"negative duration ({duration}) or billsec ({billsec})")
-        disposition = _DISPOSITIONS.get(disposition_text)
-        if disposition is None:
-            disposition = _DISPOSITIONS.get(disposition_text.strip().upper())
-            if disposition is None:
-                disposition = ANSWERED if billsec > 0 else FAILED
         uid_at, linked_at = layout
         call_id = ""
         if linked_at >= 0:
@@ -325,16 +375,17 @@ class AsteriskCsvDriver(AsteriskChannels, Driver):
         direction = self._direction(dcontext, orig_device, target)
         src = src.strip() or number_in_clid(clid)
         dst = dst.strip()
-        ring = duration - billsec
+        disposition, talk, ring, answer = leg_outcome(disposition_text, duration, billsec, answer, lastapp,
+                                                      dest_device)
         return new_record(
             start,
-            billsec,
-            ring if ring > 0 else 0,
+            talk,
+            ring,
             answer,
             src,
             dst,
             dst,
-            reached_phone(dest_device, dst),
+            self._reached(dest_device, dst, direction),
             "",
             orig_device,
             dest_device,

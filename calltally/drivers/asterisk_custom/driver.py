@@ -27,14 +27,22 @@ What becomes what
 * start = ``start`` (else ``calldate``), answer = ``answer`` (empty, NULL or
   ``0000-00-00 00:00:00``: not answered); local times of the site, or UTC
   with ``usegmtime: true``; a Unix epoch (``${CDR(start,u)}``) is also read.
-* talk = billsec (else end − answer); ring = duration − billsec (duration
-  absent: end − start − talk).
 * disposition: ANSWERED, NO ANSWER, BUSY, FAILED, CONGESTION (= busy).
+* talk and answer need billsec AND the disposition, as in ``asterisk_csv``
+  (:func:`~calltally.drivers.asterisk_csv.driver.leg_outcome`): an ANSWERED
+  row has talk = billsec (else end − answer) and ring = duration − billsec
+  (duration absent: end − start); a NO ANSWER, BUSY or FAILED row has talk 0,
+  no answer instant (even when ``answer`` is filled) and its whole duration as
+  ring. An ANSWERED row whose ``dstchannel`` is empty was only answered by the
+  dialplan (Playback, VoiceMail, Hangup, a Dial or Queue that connected
+  nobody…): a missed call, not answered (conferences excepted). Without a
+  ``dstchannel`` column the disposition is taken as it is.
 * calling = src (else cnum, else the number in clid); called = did when
   there is one (the number the outside caller dialled), else dst;
   original_called = called; final_called = the phone the row reached when
   dstchannel names a numbered phone other than the number called (ring groups),
-  else dst when it differs from did.
+  else dst when it differs from did; never a trunk channel (``DAHDI/1``, a
+  peer of ``trunk_peers``) and never on an outbound row.
 * orig_device/dest_device = channel/dstchannel without the per-call suffix;
   account_code = accountcode; pbx_call_id = linkedid, else uniqueid.
 
@@ -63,16 +71,12 @@ from ..asterisk_csv.driver import (
     device_of,
     dial_target,
     is_int,
+    leg_outcome,
     number_in_clid,
-    reached_phone,
 )
 from ..base import (
-    ANSWERED,
-    BUSY,
-    FAILED,
     INBOUND,
     INTERNAL,
-    NO_ANSWER,
     OUTBOUND,
     Driver,
     DriverConfigError,
@@ -100,8 +104,6 @@ _USED = ("start", "calldate", "answer", "end", "clid", "src", "dst", "dcontext",
 _LIST_OPTIONS = ("inbound_contexts", "inbound_context_suffixes", "outbound_contexts", "trunk_peers",
                  "trunk_technologies")
 _OPTION_NAMES = ("columns", "preset", "usegmtime") + _LIST_OPTIONS
-_DISPOSITIONS = {"ANSWERED": ANSWERED, "NO ANSWER": NO_ANSWER, "NOANSWER": NO_ANSWER, "BUSY": BUSY,
-                 "CONGESTION": BUSY, "FAILED": FAILED}
 _EMPTY_TIMES = frozenset({"", "NULL", "\\N", "0000-00-00 00:00:00"})
 _CSV: dict[str, Any] = {}
 HEADER = Skip("header line")
@@ -172,6 +174,7 @@ class AsteriskCustomDriver(AsteriskChannels, Driver):
         self._width = len(columns)
         pos = {c: i for i, c in enumerate(columns)}
         self._at = tuple(pos.get(c, -1) for c in _USED)
+        self._has_dstchannel = "dstchannel" in pos
 
     # --- options and state ---------------------------------------------------------
     @classmethod
@@ -254,11 +257,6 @@ class AsteriskCustomDriver(AsteriskChannels, Driver):
             return Reject(f"{which} is not a whole number of seconds: {text[:40]!r}")
         if duration < 0 or billsec < 0:
             return Reject(f"negative duration ({duration}) or billsec ({billsec})")
-        disposition = _DISPOSITIONS.get(disposition_text)
-        if disposition is None:
-            disposition = _DISPOSITIONS.get(disposition_text.strip().upper())
-            if disposition is None:
-                disposition = ANSWERED if billsec > 0 else FAILED
         orig_device = device_of(channel)
         dest_device = device_of(dstchannel)
         did = did.strip()
@@ -287,16 +285,20 @@ class AsteriskCustomDriver(AsteriskChannels, Driver):
                     direction = INTERNAL
         called = did or dst
         call_id = linkedid.strip() or uniqueid.strip()
-        ring = duration - billsec
+        disposition, talk, ring, answer = leg_outcome(
+            disposition_text, duration, billsec, answer, lastapp, dest_device if self._has_dstchannel else None)
+        final = self._reached(dest_device, called, direction)
+        if not final and did and dst != did and direction != OUTBOUND:
+            final = dst
         return new_record(
             start,
-            billsec,
-            ring if ring > 0 else 0,
+            talk,
+            ring,
             answer,
             src.strip() or cnum.strip() or number_in_clid(clid),
             called,
             called,
-            reached_phone(dest_device, called) or (dst if did and dst != did else ""),
+            final,
             "",
             orig_device,
             dest_device,

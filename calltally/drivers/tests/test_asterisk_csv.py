@@ -280,3 +280,69 @@ def test_a_foreign_cdr_custom_master_csv_does_not_make_it_raise():
     assert all(isinstance(o, CdrRecord | Skip | Reject) for o in out)
     assert all(isinstance(d.parse(raw), CdrRecord | Skip | Reject) for raw in lines)
     assert any(isinstance(o, Reject) and "cdr_custom" in o.detail for o in out)
+
+
+@pytest.fixture(scope="module")
+def unanswered_legs() -> list:
+    return driver(trunk_peers=["carrier"]).parse_many(raw_lines("asterisk_unanswered_legs.csv"))
+
+
+def test_a_ring_group_nobody_answered_has_no_talk_time_on_any_row(unanswered_legs):
+    rows = unanswered_legs[:3]
+    assert all(isinstance(row, CdrRecord) for row in rows)
+    assert [(row.talk_seconds, row.answer, row.answered) for row in rows] == [(0, None, False)] * 3
+    assert [row.disposition for row in rows] == [NO_ANSWER] * 3
+    assert [row.final_called for row in rows] == ["201", "202", ""]
+    assert {row.leg_key for row in rows} == {"1772445600.20"}
+
+
+def test_a_no_answer_leg_with_its_answer_filled_in_rang_for_its_whole_duration(unanswered_legs):
+    leg = unanswered_legs[0]
+    assert (leg.ring_seconds, leg.talk_seconds, leg.answer) == (60, 0, None)
+    assert leg.start == utc(2026, 3, 2, 10, 0, 0) and leg.direction_hint == INBOUND
+
+
+def test_the_rows_the_dialplan_alone_answered_are_missed_calls(unanswered_legs):
+    hangup, playback, voicemail, queue = unanswered_legs[2:6]
+    for row in (hangup, playback, voicemail, queue):
+        assert (row.disposition, row.talk_seconds, row.answer, row.answered) == (NO_ANSWER, 0, None, False)
+    assert [row.ring_seconds for row in (hangup, playback, voicemail, queue)] == [63, 15, 50, 61]
+    assert queue.direction_hint == INBOUND and queue.dest_device == ""
+
+
+def test_a_busy_row_with_billsec_has_no_talk_time(unanswered_legs):
+    busy = unanswered_legs[6]
+    assert (busy.disposition, busy.talk_seconds, busy.ring_seconds, busy.answer) == (BUSY, 0, 5, None)
+
+
+def test_a_conference_is_answered_although_no_destination_channel_is_named(unanswered_legs):
+    conference = unanswered_legs[7]
+    assert (conference.disposition, conference.talk_seconds, conference.ring_seconds) == (ANSWERED, 300, 1)
+    assert conference.answered
+
+
+def test_the_phone_that_answered_a_ring_group_keeps_its_talk_time(unanswered_legs):
+    answered = unanswered_legs[8]
+    assert (answered.disposition, answered.talk_seconds, answered.ring_seconds) == (ANSWERED, 120, 8)
+    assert answered.answer == utc(2026, 3, 2, 10, 30, 8) and answered.final_called == "203"
+
+
+@pytest.fixture(scope="module")
+def trunk_targets() -> list:
+    options = {"trunk_peers": ["5550100"], "outbound_contexts": ["outrt-main"]}
+    return driver(**options).parse_many(raw_lines("asterisk_trunk_targets.csv"))
+
+
+def test_a_trunk_channel_is_never_the_phone_a_row_reached(trunk_targets):
+    dahdi, sip_peer, by_context, zap, ring_group = trunk_targets
+    assert (dahdi.dest_device, dahdi.direction_hint, dahdi.final_called) == ("DAHDI/1", OUTBOUND, "")
+    assert (sip_peer.dest_device, sip_peer.direction_hint, sip_peer.final_called) == ("SIP/5550100", OUTBOUND, "")
+    assert (zap.dest_device, zap.direction_hint, zap.final_called) == ("Zap/3", OUTBOUND, "")
+    assert ring_group.final_called == "202"
+    assert by_context.final_called == ""
+
+
+def test_an_outbound_rows_destination_is_the_outside_line_even_with_a_numbered_peer(trunk_targets):
+    by_context = trunk_targets[2]
+    assert (by_context.dest_device, by_context.direction_hint) == ("PJSIP/7001", OUTBOUND)
+    assert by_context.final_called == ""

@@ -14,6 +14,7 @@ from calltally.drivers.asterisk_custom.synth import SYNTH_OPTIONS, synthesize
 from calltally.drivers.base import (
     ANSWERED,
     BUSY,
+    FAILED,
     INBOUND,
     INTERNAL,
     NO_ANSWER,
@@ -267,3 +268,68 @@ def test_a_header_with_columns_of_another_product_is_not_taken():
     site = driver(columns=["AcctId", "src", "dst", "start", "billsec"])
     assert site.parse(b"AcctId,src,dst,start,billsec") == Skip("header line")
     assert site.parse(b'7,1001,1002,"2026-03-02 09:00:00",30').talk_seconds == 30
+
+
+@pytest.fixture(scope="module")
+def unanswered_legs() -> list:
+    return driver(trunk_peers=["carrier"]).parse_many(raw_lines("asterisk_custom_unanswered_legs.csv"))
+
+
+def test_a_ring_group_nobody_answered_has_no_talk_time_on_any_row(unanswered_legs):
+    rows = unanswered_legs[:3]
+    assert all(isinstance(row, CdrRecord) for row in rows)
+    assert [(row.disposition, row.talk_seconds, row.answer, row.answered) for row in rows] == [
+        (NO_ANSWER, 0, None, False)] * 3
+    assert [row.ring_seconds for row in rows] == [60, 60, 63]
+    assert [row.final_called for row in rows] == ["201", "202", ""]
+
+
+def test_the_rows_the_dialplan_alone_answered_are_missed_calls(unanswered_legs):
+    background, queue = unanswered_legs[3:5]
+    for row in (background, queue):
+        assert (row.disposition, row.talk_seconds, row.answer, row.answered) == (NO_ANSWER, 0, None, False)
+    assert (background.ring_seconds, queue.ring_seconds) == (15, 61)
+
+
+def test_a_failed_dial_with_billsec_has_no_talk_time_and_stays_failed(unanswered_legs):
+    failed = unanswered_legs[5]
+    assert (failed.disposition, failed.talk_seconds, failed.ring_seconds, failed.answer) == (FAILED, 0, 4, None)
+    assert failed.direction_hint == OUTBOUND  # the Dial target is the carrier trunk
+
+
+def test_the_phone_that_answered_a_ring_group_keeps_its_talk_time(unanswered_legs):
+    answered = unanswered_legs[6]
+    assert (answered.disposition, answered.talk_seconds, answered.ring_seconds) == (ANSWERED, 120, 8)
+    assert answered.final_called == "203" and answered.answered
+
+
+def test_without_a_dstchannel_column_the_disposition_is_taken_as_it_is():
+    columns = ["start", "src", "dst", "lastapp", "billsec", "duration", "disposition"]
+    call = driver(columns=columns).parse(b'"2026-03-02 09:00:00","1001","1002","Dial","10","15","ANSWERED"')
+    assert (call.disposition, call.talk_seconds, call.ring_seconds) == (ANSWERED, 10, 5)
+
+
+def test_a_trunk_channel_is_never_the_phone_a_row_reached():
+    lines = [
+        b'"""A"" <1001>","1001","0039061234567","from-internal","PJSIP/1001-00000030","DAHDI/1-1","Dial",'
+        b'"DAHDI/g0/0039061234567,60","2026-03-02 12:00:00","2026-03-02 12:00:06","2026-03-02 12:01:06","66","60",'
+        b'"ANSWERED","DOCUMENTATION","","1772449200.30","",30',
+        b'"""B"" <1002>","1002","0223456789","from-internal","PJSIP/1002-00000031","SIP/5550100-00000032","Dial",'
+        b'"SIP/5550100/0223456789,60","2026-03-02 12:02:00","2026-03-02 12:02:05","2026-03-02 12:03:05","65","60",'
+        b'"ANSWERED","DOCUMENTATION","","1772449320.31","",31',
+        b'"""C"" <1003>","1003","0331234567","outrt-main","PJSIP/1003-00000033","PJSIP/7001-00000034","Dial",'
+        b'"PJSIP/0331234567@7001,60","2026-03-02 12:04:00","2026-03-02 12:04:04","2026-03-02 12:05:04","64","60",'
+        b'"ANSWERED","DOCUMENTATION","","1772449440.33","",33',
+    ]
+    out = driver(trunk_peers=["5550100"], outbound_contexts=["outrt-main"]).parse_many(lines)
+    assert [(o.dest_device, o.direction_hint, o.final_called) for o in out] == [
+        ("DAHDI/1", OUTBOUND, ""), ("SIP/5550100", OUTBOUND, ""), ("PJSIP/7001", OUTBOUND, "")]
+
+
+def test_a_freepbx_did_call_forwarded_out_has_no_final_called_phone():
+    header = ",".join(PRESETS["freepbx"]).encode()
+    row = (b'"2026-03-02 09:05:00","""0612345678"" <0612345678>","0612345678","0039333111222","from-did-direct",'
+           b'"PJSIP/trunk_voip-00000003","DAHDI/4-1","Dial","DAHDI/g0/0039333111222,60","70","60","ANSWERED","3",'
+           b'"","1772438700.3","","0699887766","","0612345678","","","","","1772438700.3","","3"')
+    _, call = driver(preset="freepbx").parse_many([header, row])
+    assert (call.called, call.direction_hint, call.final_called) == ("0699887766", OUTBOUND, "")
