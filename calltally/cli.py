@@ -1,15 +1,41 @@
 """The ``calltally`` console command: Django's management commands, on a
-database that is always created and migrated before use."""
+database that is always created and migrated before use.
+
+Three rules hold for every command, and live here only:
+
+* **Which data dir.** With ``CALLTALLY_DATA_DIR`` set, that folder (created if
+  missing). Unset, the default (``calltally.conf.default_data_dir``); if it does
+  not exist yet, only the commands that start an installation
+  (:data:`STARTS_INSTALLATION`) create it, the commands that read no data
+  (:data:`NEEDS_NO_DATA`) run on a throwaway folder, and every other command
+  refuses, naming the folder, instead of starting an empty database there.
+* **Where log lines go.** The long-running services (:data:`SERVICES`) log to
+  the log file and to the console, as they always did (the terminal of ``up``,
+  or the journal). Every other command logs to the file only and ends with a
+  count of its warnings and errors, the first few shown (:class:`WarningTally`).
+* **A closed pipe.** ``calltally status | head`` ends quietly, with the exit
+  status of a process killed by SIGPIPE.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
+import signal
 import sys
 
 # Commands that must run before (or instead of) migrations.
 NO_AUTO_MIGRATE = {"migrate", "makemigrations", "sqlmigrate", "showmigrations", "help", "version",
                    "--help", "-h", "--version", "drivers", "check"}
+# The long-running services: they keep logging to the console (see the module's docstring).
+SERVICES = {"up", "web", "recorder", "miner", "scheduler"}
+# Commands whose job is to start a new installation: they may create the default data dir.
+STARTS_INSTALLATION = SERVICES | {"migrate"}
+# Commands that read no CallTally data: without a data dir they run on a throwaway one.
+NEEDS_NO_DATA = {"help", "drivers", "bench"}
+# The exit status a shell reports for a process killed by SIGPIPE, as `yes | head` gives.
+CLOSED_PIPE_STATUS = 128 + signal.SIGPIPE
 
 OUR_COMMANDS = """\
 Usage: calltally COMMAND [options]    (calltally COMMAND --help for its options)
@@ -71,7 +97,39 @@ def ensure_migrated() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    """The console entry point."""
+    try:
+        try:
+            run(list(sys.argv[1:] if argv is None else argv))
+        finally:
+            # Flushed here, not at interpreter exit, so a closed pipe is caught below.
+            sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader (`head`) has gone: stop quietly. Point both streams at /dev/null so
+        # that Python's own flush at exit finds nothing to complain about.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):  # a stream without a file: nothing to quiet
+                os.dup2(devnull, stream.fileno())
+        sys.exit(CLOSED_PIPE_STATUS)
+
+
+def choose_data_dir(argv: list[str]) -> None:
+    """Refuse, before settings create anything, to start an empty installation by accident."""
+    from calltally import conf
+
+    if conf.data_dir_explicit():
+        return
+    path = conf.default_data_dir()
+    if path.is_dir():
+        return
+    if argv[0] in NEEDS_NO_DATA or {"-h", "--help"} & set(argv):
+        conf.use_scratch_data_dir()
+    elif argv[0] not in STARTS_INSTALLATION:
+        raise SystemExit(conf.missing_data_dir_message(path))
+
+
+def run(argv: list[str]) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "calltally.settings")
     if not argv or argv in (["help"], ["-h"], ["--help"]):
         print(OUR_COMMANDS, end="")
@@ -84,24 +142,37 @@ def main(argv: list[str] | None = None) -> None:
         print(__version__)
         return
 
+    choose_data_dir(argv)
+    from calltally import conf
+
+    conf.console_logging = argv[0] in SERVICES
     import django
 
     django.setup()
-    if argv[0] not in NO_AUTO_MIGRATE:
-        from django.db import OperationalError
+    try:
+        if argv[0] not in NO_AUTO_MIGRATE:
+            from django.db import OperationalError
 
-        try:
-            ensure_migrated()
-        except OperationalError as exc:
-            from calltally.conf import SettingError
+            try:
+                ensure_migrated()
+            except OperationalError as exc:
+                raise conf.SettingError(
+                    f"cannot use the database: {str(exc).strip()}. Check CALLTALLY_DATABASE_URL "
+                    "(the server must be running and the database must exist) or unset it for the embedded "
+                    "SQLite."
+                ) from None
+        from django.core.management import execute_from_command_line
 
-            raise SettingError(
-                f"cannot use the database: {str(exc).strip()}. Check CALLTALLY_DATABASE_URL "
-                "(the server must be running and the database must exist) or unset it for the embedded SQLite."
-            ) from None
-    from django.core.management import execute_from_command_line
+        execute_from_command_line(["calltally", *argv])
+    finally:
+        if not conf.console_logging:
+            from calltally.cliutil import command_tally
 
-    execute_from_command_line(["calltally", *argv])
+            summary = command_tally().summary()
+            if summary:
+                sys.stdout.flush()  # the summary comes after the command's own output
+                sys.stderr.write("".join(line + "\n" for line in summary))
+                sys.stderr.flush()
 
 
 if __name__ == "__main__":

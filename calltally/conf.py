@@ -61,8 +61,81 @@ def env_path(name: str, default: Path) -> Path:
     return Path(raw).expanduser().resolve() if raw else default
 
 
+PACKAGE_DIR = Path(__file__).resolve().parent
+# Whether the calltally loggers write to the console as well as to the log file. True
+# for the long-running services (and anything not started by calltally.cli);
+# calltally.cli turns it off for one-shot commands before the settings are read.
+console_logging = True
+# Set by calltally.cli for commands that read no data: a throwaway folder instead of the default.
+_scratch_dir: Path | None = None
+
+
+def data_dir_explicit() -> bool:
+    """Whether CALLTALLY_DATA_DIR is set: an explicit choice, created when missing."""
+    return bool(env_str("CALLTALLY_DATA_DIR").strip())
+
+
+def checkout_dir() -> Path | None:
+    """The source checkout CallTally runs from (an editable install, or the folder itself), if any."""
+    folder = PACKAGE_DIR.parent
+    try:
+        project = (folder / "pyproject.toml").read_text(encoding="utf-8")
+    except OSError:
+        return None
+    return folder if 'name = "calltally"' in project else None
+
+
+def default_data_dir() -> Path:
+    """Where the data lives when CALLTALLY_DATA_DIR is not set; never the current folder.
+
+    A checkout keeps it beside the code (``<checkout>/var``, where ``scripts/start``
+    puts it); an installed package in the user's data folder (``$XDG_DATA_HOME/calltally``,
+    by default ``~/.local/share/calltally``).
+    """
+    checkout = checkout_dir()
+    if checkout is not None:
+        return checkout / "var"
+    base = env_str("XDG_DATA_HOME").strip()
+    if not base:
+        try:
+            base = str(Path.home() / ".local" / "share")
+        except RuntimeError:  # no home folder at all: nothing better than the current folder
+            return Path("var").resolve()
+    return Path(base).expanduser().resolve() / "calltally"
+
+
+def data_dir_path() -> Path:
+    """The data dir this process uses, without creating it."""
+    if _scratch_dir is not None:
+        return _scratch_dir
+    if data_dir_explicit():
+        return Path(env_str("CALLTALLY_DATA_DIR").strip()).expanduser().resolve()
+    return default_data_dir()
+
+
+def missing_data_dir_message(path: Path) -> str:
+    """One line for a command that refuses to start a new, empty installation by accident."""
+    return (
+        f"calltally: no CallTally data dir at {path} (CALLTALLY_DATA_DIR is not set, so that is the default). "
+        "Set CALLTALLY_DATA_DIR to the data dir your CallTally service uses (e.g. /var/lib/calltally), "
+        "or start CallTally first (`calltally up` or scripts/start)."
+    )
+
+
+def use_scratch_data_dir() -> Path:
+    """A throwaway data dir for this process, removed at exit: for commands that read no data."""
+    global _scratch_dir
+    import atexit
+    import shutil
+    import tempfile
+
+    _scratch_dir = Path(tempfile.mkdtemp(prefix="calltally-scratch-"))
+    atexit.register(shutil.rmtree, _scratch_dir, ignore_errors=True)
+    return _scratch_dir
+
+
 def data_dir() -> Path:
-    path = Path(env_str("CALLTALLY_DATA_DIR", "var")).expanduser().resolve()
+    path = data_dir_path()
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -148,3 +221,12 @@ def database_url(url: str) -> dict:
         "OPTIONS": options,
         "CONN_MAX_AGE": 60,
     }
+
+
+def describe_database(db: dict) -> str:
+    """The database in one line, for people: the SQLite file, or PostgreSQL without its password."""
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"SQLite {db['NAME']}"
+    user = f"{db.get('USER')}@" if db.get("USER") else ""
+    port = f":{db['PORT']}" if db.get("PORT") else ""
+    return f"PostgreSQL {user}{db.get('HOST') or 'localhost'}{port}/{db['NAME']}"

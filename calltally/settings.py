@@ -114,21 +114,32 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"
 
+# The long-running services log to the file and to the console (the terminal of `calltally up`,
+# or the journal); one-shot commands to the file only, their warnings counted by a tally that
+# calltally.cli prints at the end (conf.console_logging says which).
+LOG_FILE = LOG_DIR / "calltally.log"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
         "file": {
             "class": "logging.handlers.RotatingFileHandler",
-            "filename": str(LOG_DIR / "calltally.log"),
+            "filename": str(LOG_FILE),
             "maxBytes": 10 * 1024 * 1024,
             "backupCount": 5,
             "formatter": "plain",
         },
+        **(
+            {"console": {"class": "logging.StreamHandler", "formatter": "plain"}}
+            if conf.console_logging
+            else {"tally": {"()": "calltally.cliutil.command_tally", "log_file": str(LOG_FILE), "level": "WARNING"}}
+        ),
     },
     "loggers": {
-        "calltally": {"handlers": ["console", "file"], "level": conf.env_str("CALLTALLY_LOG_LEVEL", "INFO")},
+        "calltally": {
+            "handlers": ["file", "console" if conf.console_logging else "tally"],
+            "level": conf.env_str("CALLTALLY_LOG_LEVEL", "INFO"),
+        },
     },
 }
