@@ -17,7 +17,18 @@ import socket
 from .models import ServiceHeartbeat
 
 UTC = dt.UTC
+# A started service whose last heartbeat is older than this is degraded. Services beat
+# every 5 s (heartbeat.BEAT_SECONDS): 30 s is several missed beats, not one slow one.
 STALE_SECONDS = 30
+# The states of a service, the one definition that `calltally status`, `service list`,
+# the dashboard and the diagnostics bundle all show (computed by service_state below).
+RUNNING, DEGRADED, RESTARTING, STOPPED = "running", "degraded", "restarting", "stopped"
+STATES = {
+    RUNNING: f"started, heartbeat younger than {STALE_SECONDS} s",
+    DEGRADED: f"started, but no heartbeat for more than {STALE_SECONDS} s (stuck, or a long batch)",
+    RESTARTING: "`calltally up` is restarting it (after a crash, in back-off, or asked to)",
+    STOPPED: "never started, stopped, or its process is gone (checked on this host)",
+}
 SUPERVISOR = "supervisor"
 # The services `calltally up` runs, in start order. The Scheduler joins here when it exists.
 SERVICES = ("web", "recorder", "miner", "scheduler")
@@ -41,21 +52,21 @@ def pid_alive(pid: int | None) -> bool:
 
 def service_state(row: ServiceHeartbeat | None, at: dt.datetime | None = None,
                   supervisor_alive: bool = False) -> str:
-    """running, stopped, degraded (stale heartbeat) or restarting."""
+    """One of :data:`STATES` for a service's heartbeat row (None: never started)."""
     at = at or now()
     if row is None:
-        return "stopped"
+        return STOPPED
     if supervisor_alive and row.supervisor_state in {"restarting", "starting"}:
-        return "restarting"
+        return RESTARTING
     if supervisor_alive and row.supervisor_state == "stopped":
-        return "stopped"
+        return STOPPED
     if row.started is None or (row.stopped is not None and row.stopped >= row.started):
-        return "stopped"
+        return STOPPED
     if row.host == socket.gethostname() and not pid_alive(row.pid):
-        return "stopped"  # died without recording its stop (kill -9, power loss)
+        return STOPPED  # died without recording its stop (kill -9, power loss)
     if row.beat is None or (at - row.beat).total_seconds() > STALE_SECONDS:
-        return "degraded"
-    return "running"
+        return DEGRADED
+    return RUNNING
 
 
 def supervisor_row() -> ServiceHeartbeat | None:
@@ -64,12 +75,12 @@ def supervisor_row() -> ServiceHeartbeat | None:
 
 def supervisor_running(row: ServiceHeartbeat | None = None, at: dt.datetime | None = None) -> bool:
     row = row if row is not None else supervisor_row()
-    return service_state(row, at) == "running"
+    return service_state(row, at) == RUNNING
 
 
 def describe(row: ServiceHeartbeat | None, name: str, at: dt.datetime, supervisor_alive: bool) -> dict:
     state = service_state(row, at, supervisor_alive)
-    running = state in {"running", "degraded"}
+    running = state in {RUNNING, DEGRADED}
     return {
         "name": name,
         "state": state,

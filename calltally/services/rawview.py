@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from calltally.spool.storage import Spool, SpoolRecord, parse_line
+from calltally.spool.storage import Spool, SpoolRecord, format_instant, parse_line
 
 BLOCK = 64 * 1024
 _NAMED = {"\t": "\\t", "\r": "\\r", "\n": "\\n", "\\": "\\\\"}
@@ -104,6 +104,39 @@ def count_lines(path: Path, start: int = 0) -> int:
     except FileNotFoundError:
         return 0
     return count
+
+
+def offset_received_from(path: Path, since: dt.datetime) -> int:
+    """Byte offset of the first line of a day file received at or after ``since``.
+
+    Lines are appended in receive order and begin with the receive instant in a
+    fixed-width form that sorts as text, so a binary search over the file finds
+    the place in a few reads, whatever its size. The file's size when nothing in
+    it is that recent; 0 when the file does not exist.
+    """
+    key = format_instant(since).encode()
+    try:
+        handle = open(path, "rb")  # noqa: SIM115 - closed by the with below; absence is normal
+    except FileNotFoundError:
+        return 0
+    with handle:
+        # Every line before ``low`` is older than ``since``; ``high`` is the answer or after it.
+        low, high = 0, os.fstat(handle.fileno()).st_size
+        while low < high:
+            middle = (low + high) // 2
+            start = middle
+            if middle > low:
+                handle.seek(middle - 1)
+                start = middle - 1 + len(handle.readline())  # the first line that starts at or after middle
+            if start >= high:
+                start = low  # no line starts in [middle, high): look at the one at ``low``
+            handle.seek(start)
+            line = handle.readline()
+            if line[:len(key)] >= key:
+                high = start
+            else:
+                low = start + len(line)
+        return high
 
 
 def decode(raw: bytes) -> str:

@@ -6,16 +6,17 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Count, Max, Q
 
+from calltally import conf
 from calltally.calls.choices import DiscardReason
-from calltally.calls.models import DiscardedCall
+from calltally.calls.models import Call, DiscardedCall
 from calltally.collectors.models import ConnectionState
 from calltally.sites.models import Connection, Site
 from calltally.spool.models import SpoolSegment
 from calltally.spool.storage import Spool
 
-from . import control, rawview
+from . import control, rawview, today
 from .models import SiteMonitoring
 
 UTC = dt.UTC
@@ -97,11 +98,12 @@ def silent_sites(now: dt.datetime | None = None) -> list[dict]:
 def site_status(now: dt.datetime | None = None, sites=None) -> list[dict]:
     """Per site: connections, last raw record, today's counters, unknown extensions, spool size, silence.
 
-    "Today" is the current UTC day, the spool's day file; the queries are one
-    aggregate each, whatever the number of sites or calls.
+    "Today" is the site's own day, from midnight in its time zone (``today``), as
+    on the dashboard: the raw records and discarded records received since then,
+    and the calls that started since then. The queries are one aggregate each,
+    whatever the number of sites or calls.
     """
     now = now or dt.datetime.now(UTC)
-    today = now.astimezone(UTC).date()
     spool = Spool(settings.SPOOL_DIR)
     sites = list(sites if sites is not None else Site.objects.all())
     monitoring = {row.site_id: row for row in SiteMonitoring.objects.filter(site__in=sites)}
@@ -125,17 +127,24 @@ def site_status(now: dt.datetime | None = None, sites=None) -> list[dict]:
             previous = last_from_states.get(conn.site_id)
             last_from_states[conn.site_id] = max(filter(None, (previous, state.last_record_at)))
 
-    segments = {
-        row["site_id"]: row
-        for row in SpoolSegment.objects.filter(site__in=sites, day=today).values("site_id").annotate(
-            records=Sum("records"), calls=Sum("calls"), discarded=Sum("discarded"),
-            mined_offset=Sum("mined_offset"),
-        )
-    }
+    calls_today, earliest = today.since_midnight(sites, now, "start")
+    received_today, _ = today.since_midnight(sites, now, "received")
+    calls: dict[int, int] = {}
     discarded: dict[int, dict[str, int]] = {}
-    for row in (DiscardedCall.objects.filter(site__in=sites, segment__day=today)
-                .values("site_id", "reason").annotate(n=Count("id")).order_by()):
-        discarded.setdefault(row["site_id"], {})[row["reason"]] = row["n"]
+    segments: dict[int, dict[dt.date, dict]] = {}
+    if sites:
+        calls = dict(
+            Call.objects.filter(site__in=sites, start__gte=earliest).values_list("site_id")
+            .annotate(n=Count("pk", filter=calls_today)).order_by()
+        )
+        # A record lands in the spool file of the UTC day it was received: only those files' rows.
+        first_file = earliest.astimezone(UTC).date()
+        for row in (DiscardedCall.objects.filter(received_today, segment__day__gte=first_file)
+                    .values("site_id", "reason").annotate(n=Count("id")).order_by()):
+            discarded.setdefault(row["site_id"], {})[row["reason"]] = row["n"]
+        for row in SpoolSegment.objects.filter(site__in=sites, day__gte=first_file).values(
+                "site_id", "day", "records", "mined_offset"):
+            segments.setdefault(row["site_id"], {})[row["day"]] = row
     unknown = dict(
         DiscardedCall.objects.filter(site__in=sites, reason=DiscardReason.EXTENSION_NOT_CONFIGURED)
         .values_list("site_id").annotate(n=Count("extension_number", distinct=True, filter=~Q(extension_number="")))
@@ -155,8 +164,8 @@ def site_status(now: dt.datetime | None = None, sites=None) -> list[dict]:
         last = max(candidates) if candidates else None
         config = Monitoring.of(monitoring.get(site.pk))
         silent, hours = silence(last, site.created, now, site.zone, config)
-        segment = segments.get(site.pk) or {}
-        today_size = spool.size(site.code, today)
+        since = today.day_start(site.zone, now)
+        records, backlog = _received_since(spool, site.code, since, now, segments.get(site.pk, {}))
         result.append({
             "site": site.code,
             "name": site.name,
@@ -164,13 +173,11 @@ def site_status(now: dt.datetime | None = None, sites=None) -> list[dict]:
             "connections": connections.get(site.pk, []),
             "last_record_received": last,
             "last_record_source": last_record.source if last_record else "",
-            # mined records plus the lines the Miner has not reached yet: only the backlog is read
-            "records_today": (segment.get("records") or 0) + (
-                rawview.count_lines(spool.path(site.code, today), segment.get("mined_offset") or 0)
-                if today_size else 0),
-            "records_mined_today": segment.get("records") or 0,
-            "backlog_bytes_today": max(0, today_size - (segment.get("mined_offset") or 0)),
-            "calls_today": segment.get("calls") or 0,
+            "timezone": site.timezone,
+            "today_since": since,
+            "records_today": records,
+            "backlog_bytes_today": backlog,
+            "calls_today": calls.get(site.pk, 0),
             "discarded_today": discarded.get(site.pk, {}),
             "unknown_extensions": unknown.get(site.pk, 0),
             "spool_bytes": rawview.folder_size(spool, site.code),
@@ -183,6 +190,40 @@ def site_status(now: dt.datetime | None = None, sites=None) -> list[dict]:
     return result
 
 
+def _received_since(spool: Spool, code: str, since: dt.datetime, now: dt.datetime,
+                    segments: dict[dt.date, dict]) -> tuple[int, int]:
+    """(raw records received since ``since``, bytes of them not mined yet), over the UTC day files.
+
+    A day file that began after ``since`` counts whole: the Miner's counter up to
+    its checkpoint plus the lines after it, so only the backlog is read. In the file
+    where ``since`` falls, the lines from the first one received at or after it.
+    """
+    records = backlog = 0
+    day, last = since.astimezone(UTC).date(), now.astimezone(UTC).date()
+    while day <= last:
+        path = spool.path(code, day)
+        size = spool.size(code, day)
+        if size:
+            segment = segments.get(day) or {}
+            mined = segment.get("mined_offset") or 0
+            if dt.datetime.combine(day, dt.time.min, tzinfo=UTC) >= since:
+                records += (segment.get("records") or 0) + rawview.count_lines(path, mined)
+                backlog += max(0, size - mined)
+            else:
+                start = rawview.offset_received_from(path, since)
+                records += rawview.count_lines(path, start)
+                backlog += max(0, size - max(start, mined))
+        day += dt.timedelta(days=1)
+    return records, backlog
+
+
 def system_status(now: dt.datetime | None = None) -> dict:
     now = now or dt.datetime.now(UTC)
-    return {"generated": now, "services": control.services(now), "sites": site_status(now)}
+    return {
+        "generated": now,
+        # What this command read: a second data dir or database is the first thing to rule out.
+        "data_dir": str(settings.DATA_DIR),
+        "database": conf.describe_database(settings.DATABASES["default"]),
+        "services": control.services(now),
+        "sites": site_status(now),
+    }

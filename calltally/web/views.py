@@ -15,7 +15,6 @@ account.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections import defaultdict
 
@@ -24,7 +23,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.mixins import UserPassesTestMixin
 from django.db import connection
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, OuterRef, Subquery
 from django.http import HttpResponse
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
@@ -38,7 +37,7 @@ from calltally.calls.choices import DiscardReason
 from calltally.calls.models import Call, DiscardedCall
 from calltally.directory.models import Extension
 from calltally.drivers.base import decode
-from calltally.services.models import ServiceHeartbeat
+from calltally.services import control, today
 from calltally.sites.models import Site
 from calltally.spool.models import SpoolSegment
 from calltally.spool.storage import Spool
@@ -52,8 +51,6 @@ NO_ACCESS = (
     "Your account is signed in but may not see call data yet. "
     "An administrator must grant access by marking the account as staff."
 )
-# A service whose last beat is older than this is reported as stale.
-STALE_AFTER = dt.timedelta(seconds=30)
 PAGE_SIZE = 50
 SEGMENTS_PER_PAGE = 31
 
@@ -100,14 +97,6 @@ def healthz(request):
 
 # --- dashboard --------------------------------------------------------------
 
-def _service_state(beat: ServiceHeartbeat, now: dt.datetime) -> str:
-    if beat.stopped is not None and (beat.started is None or beat.stopped >= beat.started):
-        return "stopped"
-    if beat.beat is None or now - beat.beat > STALE_AFTER:
-        return "stale"
-    return "running"
-
-
 class DashboardView(StaffRequiredMixin, TemplateView):
     template_name = "web/dashboard.html"
 
@@ -117,17 +106,10 @@ class DashboardView(StaffRequiredMixin, TemplateView):
         last_call = Call.objects.filter(site=OuterRef("pk")).order_by("-start").values("start")[:1]
         sites = list(Site.objects.annotate(last_call=Subquery(last_call)))
 
-        # "Today" and "the last 7 days" (today and the six days before) begin at
-        # each site's own local midnight: one aggregate query over all sites.
-        today_q, week_q, earliest = Q(), Q(), None
-        for site in sites:
-            local_today = now.astimezone(site.zone).date()
-            today_start = dt.datetime.combine(local_today, dt.time.min, tzinfo=site.zone)
-            first_day = local_today - dt.timedelta(days=6)
-            week_start = dt.datetime.combine(first_day, dt.time.min, tzinfo=site.zone)
-            today_q |= Q(site_id=site.pk, start__gte=today_start)
-            week_q |= Q(site_id=site.pk, start__gte=week_start)
-            earliest = week_start if earliest is None else min(earliest, week_start)
+        # "Today" and "the last 7 days" (today and the six days before) begin at each
+        # site's own midnight, as in `calltally status`: one aggregate query over all sites.
+        today_q, _ = today.since_midnight(sites, now, "start")
+        week_q, earliest = today.since_midnight(sites, now, "start", days_back=6)
         counts = {}
         if sites:
             counts = {
@@ -157,13 +139,10 @@ class DashboardView(StaffRequiredMixin, TemplateView):
                 "last_call": display.local_time(site.last_call, site.zone) if site.last_call else None,
             })
 
-        services = []
-        for beat in ServiceHeartbeat.objects.all():
-            services.append({
-                "beat": beat,
-                "state": _service_state(beat, now),
-                "age": int((now - beat.beat).total_seconds()) if beat.beat else None,
-            })
+        # The states of `calltally status` and `service list`, from the same definition.
+        services = control.services(now)
+        for item in services:
+            item["age_text"] = control.format_seconds(item["heartbeat_age_seconds"])
 
         context.update(
             site_rows=rows,
@@ -173,6 +152,9 @@ class DashboardView(StaffRequiredMixin, TemplateView):
                 "discarded": sum(row["discarded_total"] for row in rows),
             },
             services=services,
+            any_service_started=any(item["started"] for item in services),
+            service_states=control.STATES,
+            today_rule=today.RULE,
             now=now,
             # Services are not tied to a site: their times are in the server's zone.
             server_zone=timezone.get_current_timezone(),

@@ -15,11 +15,12 @@ from calltally.calls.choices import DiscardReason
 from calltally.calls.models import Call, DiscardedCall
 from calltally.collectors.models import ConnectionState
 from calltally.directory.models import Extension
-from calltally.services.models import SiteMonitoring
-from calltally.services.rawview import decode, lines_backwards
+from calltally.services import control, today
+from calltally.services.models import ServiceHeartbeat, SiteMonitoring
+from calltally.services.rawview import decode, lines_backwards, offset_received_from
 from calltally.services.status import silent_sites, site_status
 from calltally.sites.models import Connection
-from calltally.spool.models import SpooledFile
+from calltally.spool.models import SpooledFile, SpoolSegment
 
 FIXTURE = Path(__file__).resolve().parents[2] / "miner" / "tests" / "fixtures" / "asterisk-hq.csv"
 ROME = zoneinfo.ZoneInfo("Europe/Rome")
@@ -44,9 +45,11 @@ def test_status_counts_todays_records_calls_discards_and_unknown_extensions(hq, 
     sites = {item["site"]: item for item in payload["sites"]}
     site = sites["HQ"]
     reasons = dict(DiscardedCall.objects.filter(site=hq).values_list("reason").annotate(n=Count("id")))
-    assert site["records_today"] == 7
-    assert site["calls_today"] == Call.objects.filter(site=hq).count() > 0
+    assert site["records_today"] == 7  # received just now
+    # The calls took place in March: calls today are those that started today, as on the dashboard.
+    assert Call.objects.filter(site=hq).count() > 0 and site["calls_today"] == 0
     assert site["discarded_today"] == reasons and reasons[DiscardReason.EXTENSION_NOT_CONFIGURED] > 0
+    assert site["timezone"] == "Europe/Rome"
     unknown = set(DiscardedCall.objects.filter(reason=DiscardReason.EXTENSION_NOT_CONFIGURED)
                   .values_list("extension_number", flat=True))
     assert site["unknown_extensions"] == len(unknown) > 0
@@ -62,7 +65,78 @@ def test_status_counts_todays_records_calls_discards_and_unknown_extensions(hq, 
     assert {item["name"] for item in payload["services"]} >= {"web", "recorder", "miner"}
 
     text = cli("status")
-    assert "Site HQ" in text and "today: 7 records" in text and "unknown extensions: " in text
+    assert "Site HQ" in text and "unknown extensions: " in text
+    assert "today since 00:00 Europe/Rome: 7 records received, 0 calls" in text
+
+
+def test_status_says_first_which_data_dir_and_database_it_reads(db, cli, settings):
+    lines = cli("status").splitlines()
+    assert lines[0] == f"Data dir: {settings.DATA_DIR}"
+    assert lines[1] == f"Database: SQLite {settings.DATABASES['default']['NAME']}" or lines[1].startswith(
+        "Database: PostgreSQL ")
+    payload = json.loads(cli("status", "--json"))
+    assert payload["data_dir"] == str(settings.DATA_DIR)
+    assert payload["database"] == lines[1].removeprefix("Database: ")
+
+
+# --- "today": since midnight in each site's own time zone ---------------------------
+# 12:00 in Rome on 10 March 2026: Rome's day began at 23:00 UTC on the 9th; New York's
+# (summer time since the 8th) at 04:00 UTC on the 10th.
+NOON_IN_ROME = rome(2026, 3, 10, 12, 0)
+
+
+def at_utc(day: int, hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime(2026, 3, day, hour, minute, tzinfo=UTC)
+
+
+def test_records_today_are_those_received_since_the_sites_own_midnight_across_utc_day_files(make_site, spool):
+    make_site("ROM")
+    make_site("NYC", timezone="America/New_York", country="US")
+    spool.append("ROM", [b"r"] * 3, "test", received=at_utc(9, 22, 30))  # 23:30 in Rome, the day before
+    cut = spool.append("ROM", [b"r"] * 4, "test", received=at_utc(9, 23, 30))  # 00:30 in Rome
+    later = spool.append("ROM", [b"r"] * 5, "test", received=at_utc(10, 5))
+    spool.append("NYC", [b"n"] * 2, "test", received=at_utc(10, 3))  # 23:00 the day before in New York
+    spool.append("NYC", [b"n"] * 6, "test", received=at_utc(10, 6))  # 02:00 in New York
+
+    sites = {item["site"]: item for item in site_status(NOON_IN_ROME)}
+
+    assert sites["ROM"]["records_today"] == 9 and sites["NYC"]["records_today"] == 6
+    assert sites["ROM"]["today_since"] == rome(2026, 3, 10, 0, 0)
+    # Nothing is mined yet: the backlog is today's part of the spool.
+    assert sites["ROM"]["backlog_bytes_today"] == (cut.end_offset - cut.start_offset) + later.end_offset
+
+
+def test_discards_today_are_those_received_since_the_sites_own_midnight(make_site, spool):
+    site = make_site("ROM")
+    for day, hour, minute in ((9, 22, 30), (9, 23, 30), (10, 5, 0)):
+        segment, _ = SpoolSegment.objects.get_or_create(site=site, day=dt.date(2026, 3, day))
+        DiscardedCall.objects.create(site=site, segment=segment, raw_offset=hour * 60 + minute, raw_text="x",
+                                     reason=DiscardReason.UNRECOGNISED, received=at_utc(day, hour, minute))
+    [item] = site_status(NOON_IN_ROME)
+    assert item["discarded_today"] == {DiscardReason.UNRECOGNISED: 2}
+
+
+def test_the_day_starts_at_local_midnight_and_the_status_line_says_so(make_site):
+    site = make_site("NYC", timezone="America/New_York", country="US")
+    assert today.day_start(site.zone, NOON_IN_ROME) == at_utc(10, 4)
+    assert today.day_start(site.zone, NOON_IN_ROME, days_back=6) == at_utc(4, 5)  # still winter time then
+    assert today.label(site) == "since 00:00 America/New_York"
+
+
+# --- service states: one definition ----------------------------------------------------
+
+def test_a_service_is_degraded_once_its_heartbeat_is_older_than_the_one_threshold(db, cli):
+    at = dt.datetime.now(UTC)
+    row = ServiceHeartbeat.objects.create(name="miner", host="elsewhere", started=at - dt.timedelta(hours=1),
+                                          beat=at - dt.timedelta(seconds=control.STALE_SECONDS))
+    assert control.service_state(row, at) == control.RUNNING
+    assert control.service_state(row, at + dt.timedelta(seconds=1)) == control.DEGRADED
+    row.beat = at - dt.timedelta(seconds=control.STALE_SECONDS + 60)
+    row.save()
+    status = {item["name"]: item["state"] for item in json.loads(cli("status", "--json"))["services"]}
+    listed = {item["name"]: item["state"] for item in json.loads(cli("service", "list", "--json"))}
+    assert status == listed and status["miner"] == "degraded" == control.DEGRADED
+    assert set(status.values()) <= set(control.STATES)
 
 
 def test_status_uses_a_bounded_number_of_queries(hq, make_site, django_assert_max_num_queries):
@@ -180,6 +254,20 @@ def test_reading_backwards_skips_a_torn_last_line_and_reads_few_blocks(tmp_path)
     newest = lines_backwards(path, block=4096)
     assert next(newest) == (path.stat().st_size - 4 - len(b"line 99999\n"), b"line 99999")
     assert next(newest)[1] == b"line 99998"
+
+
+def test_the_first_record_received_since_an_instant_is_found_by_halving_the_file(tmp_path):
+    from calltally.spool.storage import Spool
+
+    spool = Spool(tmp_path)
+    starts = [spool.append("HQ", [b"x" * (n % 7 + 1)] * (n % 3 + 1), "test", received=at_utc(2, 0, n)).start_offset
+              for n in range(0, 60, 2)]
+    path = spool.path("HQ", dt.date(2026, 3, 2))
+    assert offset_received_from(path, at_utc(1, 23)) == 0
+    assert offset_received_from(path, at_utc(2, 0, 10)) == starts[5]
+    assert offset_received_from(path, at_utc(2, 0, 11)) == starts[6]
+    assert offset_received_from(path, at_utc(2, 1)) == path.stat().st_size
+    assert offset_received_from(tmp_path / "absent.cdr", at_utc(2, 1)) == 0
 
 
 def test_raw_text_is_decoded_and_escaped():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import json
 import re
 
 import pytest
@@ -11,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from calltally.calls.choices import Direction, DiscardReason, Disposition
+from calltally.services import today
 from calltally.services.models import ServiceHeartbeat
 from calltally.spool.storage import Spool
 
@@ -238,10 +240,34 @@ def test_the_dashboard_counts_calls_and_discards_per_site_and_shows_services(sta
     assert rows["NYC"]["today"] == rows["NYC"]["week"] == 0
     assert rows["NYC"]["last_call"] is None
     assert "Extension not configured <b>2</b>" in page
-    states = {item["beat"].name: item["state"] for item in response.context["services"]}
-    assert states == {"miner": "running", "web": "stale", "collector": "stopped"}
+    states = {item["name"]: item["state"] for item in response.context["services"]}
+    # The states and names of `calltally status` and `service list`.
+    assert states == {"miner": "running", "web": "degraded", "collector": "stopped", "recorder": "stopped",
+                      "scheduler": "stopped"}
     assert "OperationalError: locked" in page
-    assert 'badge-stale">stale<' in page
+    assert 'badge-degraded">degraded<' in page
+
+
+def test_the_dashboard_and_status_agree_on_todays_calls_and_on_every_services_state(
+        staff_client, rome, new_york, spool, cli):
+    now = timezone.now()
+    for site in (rome, new_york):
+        midnight = today.day_start(site.zone, now)
+        make_call(site, midnight + (now - midnight) / 2)
+        make_call(site, midnight - dt.timedelta(seconds=1))  # yesterday, in the site's own time zone
+    ServiceHeartbeat.objects.create(name="miner", started=now, beat=now)
+    ServiceHeartbeat.objects.create(name="web", started=now - dt.timedelta(hours=1),
+                                    beat=now - dt.timedelta(seconds=45))
+
+    response = staff_client.get(reverse("home"))
+    status = json.loads(cli("status", "--json"))
+
+    dashboard_today = {row["site"].code: row["today"] for row in response.context["site_rows"]}
+    assert dashboard_today == {item["site"]: item["calls_today"] for item in status["sites"]} == {
+        "ROM": 1, "NYC": 1}
+    dashboard_states = {item["name"]: item["state"] for item in response.context["services"]}
+    assert dashboard_states == {item["name"]: item["state"] for item in status["services"]}
+    assert dashboard_states["web"] == "degraded" and dashboard_states["miner"] == "running"
 
 
 def test_the_dashboard_shows_the_last_call_in_site_time(staff_client, rome_call):

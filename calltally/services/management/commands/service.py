@@ -31,7 +31,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True, metavar="list|start|stop|restart")
-        listing = sub.add_parser("list", help="every service: state, pid, uptime, heartbeat age, last error")
+        listing = sub.add_parser(
+            "list", help="every service: state, pid, uptime, heartbeat age, last error",
+            epilog="States: " + "; ".join(f"{name}: {meaning}" for name, meaning in control.STATES.items()))
         listing.add_argument("--json", action="store_true")
         for action in ("start", "stop", "restart"):
             command = sub.add_parser(action, help=f"{action} a service of `calltally up`")
@@ -72,7 +74,7 @@ class Command(BaseCommand):
             if action == "stop" and row.supervisor_state == "stopped":  # the supervisor has reaped it
                 self.stdout.write(f"{name} stopped")
                 return
-            if action in {"start", "restart"} and state == "running" and (
+            if action in {"start", "restart"} and state == control.RUNNING and (
                 action == "start" or (row.pid != old_pid and row.restart_requested is None)
             ):
                 self.stdout.write(f"{name} running (pid {row.pid})")

@@ -67,7 +67,8 @@ def size_text(size: int) -> str:
 
 
 class Command(BaseCommand):
-    help = "Show every site (connections, last record, today's counters, silence) and every service."
+    help = ("Show the data dir and database read, every site (connections, last record, today's counters "
+            "since midnight in the site's time zone, silence) and every service.")
 
     def add_arguments(self, parser):
         parser.add_argument("--json", action="store_true", help="one JSON object")
@@ -88,6 +89,9 @@ class Command(BaseCommand):
             print_json(status, self.stdout)
             return
         write = self.stdout.write
+        write(f"Data dir: {status['data_dir']}")
+        write(f"Database: {status['database']}")
+        write("")
         if not status["sites"]:
             write("No sites yet: add one with `calltally site add`.")
         for site in status["sites"]:
@@ -110,7 +114,8 @@ class Command(BaseCommand):
             last = site["last_record_received"]
             write(f"  last record received: {last:%Y-%m-%d %H:%M:%S} UTC" if last else "  last record received: never")
             discarded = ", ".join(f"{reason} {n}" for reason, n in sorted(site["discarded_today"].items())) or "none"
-            write(f"  today: {site['records_today']} records, {site['calls_today']} calls, discarded: {discarded}")
+            write(f"  today since 00:00 {site['timezone']}: {site['records_today']} records received, "
+                  f"{site['calls_today']} calls, discarded: {discarded}")
             if site["backlog_bytes_today"]:
                 write(f"  not mined yet: {size_text(site['backlog_bytes_today'])}")
             write(f"  unknown extensions: {site['unknown_extensions']}   spool: {size_text(site['spool_bytes'])}")
