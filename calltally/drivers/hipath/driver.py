@@ -1,21 +1,36 @@
 """Siemens / Unify HiPath 1100, 1500, 3000 (and 5000 GetAccount): call-charge output.
 
 The PBX prints one fixed-width record per external call on its serial (V.24)
-port, or hands the same record to a PC tool. The layout is the option
-``fields``: ``[name, width]`` pairs in record order. The default,
-:data:`COMPRESSED_FIELDS`, is the *compressed* record (Manager E flag
-"Compressed output" on, 109 characters) as the HiPath 3000/5000 service
-documentation describes it::
+port, or hands the same record to a PC tool. Two layouts are read without
+options, record by record:
+
+* :data:`COMPRESSED_FIELDS`, the *compressed* record (Manager E flag
+  "Compressed output" on, 109 characters) as the HiPath 3000/5000 service
+  documentation describes it::
 
     date 8 (end of call, DD.MM.YY) · time 8 (end of call, hh:mm:ss) · trunk 3 ·
     node 3 · extension 6 · ring 5 (seconds) · duration 8 (hh:mm:ss) ·
     number 25 · units 11 · call_type 1 · account 11 · msn 11 · trunk_group 5 ·
     lcr_route 4
 
-The long (printer) form separates fields by blanks, prints charges as money
-and has no account code: give its layout in ``fields`` (names as above;
-unnamed columns may be called anything, e.g. ``filler``). Only ``date``,
-``time``, ``duration`` and ``call_type`` are required.
+* :data:`NO_NODE_FIELDS`, the record as many installations print it, without
+  the node field and with a 2-character call type (107 characters)::
+
+    date 8 · time 8 · trunk 3 · extension 6 · ring 5 · duration 8 ·
+    number 25 · charges 11 · call_type 2 · account 11 · msn 11 ·
+    trunk_group 5 · lcr_route 4
+
+  Both start with the date and time; they differ from the trunk on. The
+  duration tells them apart: ``hh:mm:ss`` at characters 31–38 is the no-node
+  record, at 34–41 the compressed one. A record without such a duration (a
+  duration in seconds) is read by the layout whose call-type column holds a
+  number, and when both do, by the layout of the record before it.
+
+Option ``fields`` (``[name, width]`` pairs in record order) replaces both
+with the site's own layout, e.g. the long (printer) form, which separates
+fields by blanks, prints charges as money and has no account code (names as
+above; unnamed columns may be called anything, e.g. ``filler``). Only
+``date``, ``time``, ``duration`` and ``call_type`` are required.
 
 What becomes what
 -----------------
@@ -47,8 +62,9 @@ What becomes what
   control characters (line noise: rejected); a record with a date-like start
   but unreadable fields is rejected.
 
-Options: ``fields`` (layout), ``date_order`` (``DMY`` default, ``YMD``,
-``MDY``).
+Options: ``fields`` (layout; default: the compressed and no-node records,
+told apart per record), ``date_order`` (``DMY`` default, ``YMD``, ``MDY``).
+``calltally drivers detect`` tries the three date orders.
 """
 
 from __future__ import annotations
@@ -64,6 +80,10 @@ COMPRESSED_FIELDS: tuple[tuple[str, int], ...] = (
     ("date", 8), ("time", 8), ("trunk", 3), ("node", 3), ("extension", 6), ("ring", 5), ("duration", 8),
     ("number", 25), ("units", 11), ("call_type", 1), ("account", 11), ("msn", 11), ("trunk_group", 5),
     ("lcr_route", 4),
+)
+NO_NODE_FIELDS: tuple[tuple[str, int], ...] = (
+    ("date", 8), ("time", 8), ("trunk", 3), ("extension", 6), ("ring", 5), ("duration", 8), ("number", 25),
+    ("charges", 11), ("call_type", 2), ("account", 11), ("msn", 11), ("trunk_group", 5), ("lcr_route", 4),
 )
 WANTED = ("date", "time", "trunk", "extension", "ring", "duration", "number", "call_type", "account",
           "trunk_group")
@@ -100,10 +120,16 @@ class HiPathDriver(Driver):
     transport = "serial call-charge output (V.24) via a serial-to-TCP adapter, or a file"
     description = "Reads HiPath fixed-width call-charge records by a configurable [name, width] layout."
 
+    #: ``calltally drivers detect`` reads a sample with each of these date orders too.
+    detection_date_forms = ("date_order", ("MDY", "YMD"))
+
     def __init__(self, config=None):
         super().__init__(config)
         options = self.config.options
         self._layout = Layout(options.get("fields", COMPRESSED_FIELDS), WANTED, REQUIRED, self.name)
+        # Without a site layout, both known records are read, each record by its own shape.
+        self._no_node = None if "fields" in options else Layout(NO_NODE_FIELDS, WANTED, REQUIRED, self.name)
+        self._compressed = self._layout
         self._order = options.get("date_order", "DMY")
         self._clock = LocalClock(self.config.timezone)
         self._days: dict[str, tuple[int, int, int]] = {}
@@ -139,11 +165,26 @@ class HiPathDriver(Driver):
             self._days[text] = day
         return day
 
+    def _shape(self, text: str) -> Layout:
+        """The known layout ``text`` is printed in: where its hh:mm:ss duration
+        lies, else which call-type column holds a number, else the last one seen."""
+        if text[35:36] == ":":
+            if text[32:33] == ":":
+                self._layout = self._no_node
+                return self._no_node
+            if text[38:39] == ":":
+                self._layout = self._compressed
+                return self._compressed
+        no_node = text[74:76].strip().isdecimal()
+        if no_node != text[77:78].isdecimal():
+            return self._no_node if no_node else self._compressed
+        return self._layout
+
     def parse(self, raw: bytes) -> Outcome:
         text = decode(raw).rstrip("\r\n")
         if not text.strip():
             return BLANK
-        layout = self._layout
+        layout = self._layout if self._no_node is None else self._shape(text)
         (date_text, time_text, trunk, extension, ring_text, duration_text, number, type_text, account,
          trunk_group) = layout.cut(text)
         if not (_looks_like_date(date_text) and _looks_like_time(time_text)):

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -19,7 +20,7 @@ from calltally.drivers.base import (
     Skip,
 )
 from calltally.drivers.hipath import HiPathDriver
-from calltally.drivers.hipath.driver import COMPRESSED_FIELDS
+from calltally.drivers.hipath.driver import COMPRESSED_FIELDS, NO_NODE_FIELDS
 from calltally.drivers.hipath.synth import format_record, synthesize
 
 from .helpers import local_datetimes, raw_lines, records, rejects, utc
@@ -141,3 +142,78 @@ def test_a_generated_record_reads_back(end, ring, talk, extension, number, call_
 def test_two_thousand_synthetic_records_read_without_a_reject():
     out = driver(dt.UTC).parse_many(list(synthesize(2000)))
     assert rejects(out) == [] and len(records(out)) == 2000
+
+
+@pytest.fixture(scope="module")
+def no_node() -> list:
+    return driver().parse_many(raw_lines("hipath_no_node.txt"))
+
+
+def test_the_no_node_layout_is_107_characters_with_a_two_character_call_type():
+    assert sum(w for _, w in NO_NODE_FIELDS) == 107
+    assert dict(NO_NODE_FIELDS)["call_type"] == 2 and "node" not in dict(NO_NODE_FIELDS)
+
+
+def test_every_record_printed_without_the_node_field_is_read_without_options(no_node):
+    assert rejects(no_node) == []
+    assert len(records(no_node)) == 56
+    assert no_node.count(Skip("call information notice (call type 0)")) == 1
+    assert no_node.count(Skip("heading or other non-call line")) == 4
+    assert no_node.count(Skip("blank line")) == 2
+
+
+def test_each_no_node_records_duration_and_number_are_those_printed_after_the_time(no_node):
+    texts = [raw.decode().rstrip("\r") for raw in raw_lines("hipath_no_node.txt")]
+    read = 0
+    for text, call in zip(texts, no_node, strict=True):
+        if not isinstance(call, CdrRecord):
+            continue
+        hours, minutes, seconds, number = re.search(r"(\d\d):(\d\d):(\d\d)(\d+)", text[16:]).groups()
+        assert call.talk_seconds == int(hours) * 3600 + int(minutes) * 60 + int(seconds), text
+        assert number == (call.calling if call.direction_hint == INBOUND else call.called), text
+        read += 1
+    assert read == 56
+
+
+def test_no_node_records_give_directions_ring_times_and_unanswered_calls(no_node):
+    calls = records(no_node)
+    assert sum(c.direction_hint == INBOUND for c in calls) == 28
+    assert sum(c.direction_hint == OUTBOUND for c in calls) == 28
+    outgoing = no_node[3]
+    assert (outgoing.calling, outgoing.called, outgoing.talk_seconds) == ("111", "0612345678", 1338)
+    assert outgoing.start == utc(2026, 3, 2, 6, 43, 43) and outgoing.dest_device == "trunk 3"
+    incoming = no_node[6]
+    assert (incoming.calling, incoming.called, incoming.ring_seconds, incoming.talk_seconds) == (
+        "171987654", "102", 2, 1133)
+    assert incoming.answer == utc(2026, 3, 2, 7, 18, 35) - dt.timedelta(seconds=1133)
+    missed = no_node[8]
+    assert (missed.disposition, missed.answer, missed.ring_seconds, missed.talk_seconds) == (NO_ANSWER, None, 18, 0)
+
+
+def test_no_node_call_types_two_characters_wide_and_account_codes(no_node):
+    assert [no_node[i].account_code for i in (5, 13, 46)] == ["99", "123456", "815"]
+    assert (no_node[9].direction_hint, no_node[9].redirecting) == (OUTBOUND, "111")  # 6 outgoing forwarded
+    assert (no_node[10].direction_hint, no_node[10].redirecting) == (INBOUND, "201")  # 5 incoming forwarded
+    assert (no_node[17].direction_hint, no_node[17].redirecting) == (OUTBOUND, "103")  # 9 forwarded outside
+    disa = no_node[18]  # 51: an incoming call through DISA
+    assert (disa.direction_hint, disa.redirecting, disa.ring_seconds, disa.called) == (INBOUND, "", 11, "102")
+
+
+def test_compressed_and_no_node_records_are_read_from_one_stream():
+    mixed = raw_lines("hipath_compressed.txt")[3:5] + raw_lines("hipath_no_node.txt")[3:5]
+    calls = driver().parse_many(mixed)
+    assert [(c.calling, c.called) for c in calls] == [
+        ("101", "00390612345678"), ("3331234567", "102"), ("111", "0612345678"), ("110", "0612345678")]
+
+
+def test_a_record_without_an_hh_mm_ss_duration_is_read_by_the_call_type_column_that_holds_a_number():
+    line = format_record({"date": "02.03.26", "time": "09:00:00", "extension": "101", "duration": "60",
+                          "number": "0612345678", "call_type": "2"}, NO_NODE_FIELDS)
+    call = driver().parse(line.encode())
+    assert (call.calling, call.called, call.talk_seconds, call.direction_hint) == ("101", "0612345678", 60, OUTBOUND)
+
+
+def test_a_site_layout_replaces_both_known_layouts():
+    line = raw_lines("hipath_no_node.txt")[3]
+    assert isinstance(driver(fields=[list(f) for f in COMPRESSED_FIELDS]).parse(line), Reject)
+    assert driver(fields=[list(f) for f in NO_NODE_FIELDS]).parse(line) == driver().parse(line)
