@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import get_commands
 from django.core.management.base import BaseCommand, CommandError
@@ -74,7 +75,9 @@ class Child:
         return self.process is not None and self.process.poll() is None
 
     def start(self) -> None:
-        self.process = subprocess.Popen([sys.executable, "-m", "calltally.cli", *self.argv])
+        # The children use the supervisor's data dir, however it was chosen (set, or the default).
+        env = {**os.environ, "CALLTALLY_DATA_DIR": str(settings.DATA_DIR)}
+        self.process = subprocess.Popen([sys.executable, "-m", "calltally.cli", *self.argv], env=env)
         self.started_at = time.monotonic()
         self.next_start = 0.0
         self.kill_at = 0.0
