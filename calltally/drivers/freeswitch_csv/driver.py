@@ -15,6 +15,17 @@ What becomes what
 * start/answer from ``*_stamp`` (local time of the site, or UTC with
   ``utc_times: true``), or ``*_epoch`` / ``*_uepoch``; an empty answer (or an
   epoch of 0) means unanswered.
+* Stamps as FreeSWITCH writes them (``2020-02-10 22:41:07``), and as a
+  spreadsheet writes them when someone opened the file and saved it again:
+  ``/``, ``.`` or ``-`` between the parts, no zero padding, seconds left out,
+  an optional AM/PM (``2020/2/10 22:41``). A year-first date is always
+  read as year, month, day. A date with its year last (``10/02/2020 22:41``)
+  is day first or month first depending on the spreadsheet's language, which
+  the driver cannot know: option ``date_order`` says which (``DMY`` or
+  ``MDY``); without it such a stamp is rejected with a message saying so.
+  ``calltally drivers detect`` tries both and proposes the one that makes
+  the sample plausible. (A spreadsheet also drops the leading zeros of
+  numbers it takes for numbers: those cannot be put back.)
 * talk = billsec; ring = duration − billsec (worked out from the instants
   when the template lacks them).
 * disposition: answered when there is an answer time or talk time;
@@ -91,7 +102,13 @@ _USED = ("caller_id_number", "ani", "destination_number", "context", "start_stam
          "last_sent_callee_id_number", "dialed_user", "channel_name", "sip_gateway_name", "last_bridge_to",
          "call_direction", "direction")
 _STARTS = ("start_stamp", "start_epoch", "start_uepoch")
-_OPTION_NAMES = ("template", "utc_times", "inbound_contexts", "internal_contexts", "extension_digits")
+_OPTION_NAMES = ("template", "utc_times", "inbound_contexts", "internal_contexts", "extension_digits", "date_order")
+_ORDERS = ("YMD", "DMY", "MDY")
+# A stamp as a spreadsheet writes it back: 2020/2/10 22:41, 10.02.2020 22:41:07, 2/10/20 10:41 PM.
+_LOOSE_STAMP = re.compile(
+    r"\s*(\d{1,4})[/.-](\d{1,2})[/.-](\d{1,4})[ T]+(\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:[.,]\d*)?)?"
+    r"\s*(?:([AaPp])\.?[Mm]\.?)?\s*"
+)
 _VAR = re.compile(r"\$\{([^}]*)\}")
 _DIRECTIONS = {"inbound": INBOUND, "outbound": OUTBOUND, "internal": INTERNAL, "local": INTERNAL}
 _NO_ANSWER_CAUSES = frozenset({"NO_ANSWER", "NO_USER_RESPONSE", "ORIGINATOR_CANCEL", "ALLOTTED_TIMEOUT",
@@ -100,6 +117,13 @@ _BUSY_CAUSES = frozenset({"USER_BUSY"})
 _CSV: dict[str, Any] = {"skipinitialspace": True}
 _SQL_HEAD = "INSERT INTO"
 HEADER = Skip("header line")
+
+
+class YearLast(ValueError):
+    """A stamp writes its year last and the site's date order is not known."""
+
+    HINT = ("the date has its year last: set option date_order to DMY (day first) or MDY (month first), "
+            "as the spreadsheet that saved the file wrote dates")
 
 
 def template_variables(template: Any) -> tuple[str, ...]:
@@ -154,12 +178,18 @@ class FreeswitchCsvDriver(Driver):
         self._inbound_contexts = frozenset(["public"] if inbound is None else inbound)
         self._internal_contexts = frozenset(["default"] if internal is None else internal)
         self._ext_digits = options.get("extension_digits")
+        self._order = str(options.get("date_order", "YMD")).upper()
+        self._loose: dict[str, dt.datetime] = {}
         self._unwrapped = False  # parse_many has already unwrapped the lines it hands to parse
 
     @classmethod
     def detection_options(cls) -> list[dict[str, Any]]:
         """The stock templates, tried by ``calltally drivers detect``."""
         return [{}, {"template": "sql"}]
+
+    #: ``calltally drivers detect`` also reads a sample with each of these date orders
+    #: (a file saved again by a spreadsheet may write its dates day first or month first).
+    detection_date_forms = ("date_order", ("DMY", "MDY"))
 
     @classmethod
     def validate_options(cls, options: dict[str, Any]) -> None:
@@ -174,6 +204,12 @@ class FreeswitchCsvDriver(Driver):
             )
         for key in ("inbound_contexts", "internal_contexts"):
             string_list_option(options, key, "freeswitch_csv", '["public"]')
+        order = options.get("date_order", "YMD")
+        if not isinstance(order, str) or order.upper() not in _ORDERS:
+            raise DriverConfigError(
+                "freeswitch_csv option 'date_order' must be DMY (10/02/2020: day first) or MDY (2/10/2020: month "
+                "first) for dates a spreadsheet wrote with the year last, or YMD (the default: year first)"
+            )
 
     def parse(self, raw: bytes) -> Outcome:
         return parse_one(raw if self._unwrapped else self._unwrap(raw), self._row, _CSV)
@@ -205,12 +241,47 @@ class FreeswitchCsvDriver(Driver):
     def _instant(self, stamp: str, epoch: str, uepoch: str) -> dt.datetime | None:
         """The instant of a stamp/epoch/uepoch triple; None when unset; raises ValueError."""
         if stamp:
-            return self._clock.parse_iso(stamp)
+            if stamp[4:5] == "-":
+                try:
+                    return self._clock.parse_iso(stamp)
+                except ValueError:
+                    pass
+            return self._clock.to_utc(self._loose_stamp(stamp))
         if epoch and epoch != "0":
             return epoch_to_utc(int(epoch))
         if uepoch and uepoch != "0":
             return epoch_to_utc(int(uepoch) / 1_000_000)
         return None
+
+    def _loose_stamp(self, stamp: str) -> dt.datetime:
+        """A naive local instant from a stamp a spreadsheet rewrote; raises
+        ValueError (with what to change when the date order is unknown)."""
+        found = self._loose.get(stamp)
+        if found is not None:
+            return found
+        match = _LOOSE_STAMP.fullmatch(stamp)
+        if match is None:
+            raise ValueError(stamp)
+        first, second, third, hour, minute, seconds, half = match.groups()
+        if len(first) >= 3 or self._order == "YMD":
+            if len(third) >= 3 and len(first) <= 2:
+                raise YearLast(stamp)
+            year, month, day = first, second, third
+        elif self._order == "DMY":
+            day, month, year = first, second, third
+        else:
+            month, day, year = first, second, third
+        hours = int(hour)
+        if half is not None:
+            if not 1 <= hours <= 12:
+                raise ValueError(stamp)
+            hours = hours % 12 + (12 if half in "Pp" else 0)
+        found = dt.datetime(int(year) + (2000 if len(year) <= 2 else 0), int(month), int(day), hours, int(minute),
+                            int(seconds or 0))
+        if len(self._loose) > 10_000:
+            self._loose.clear()
+        self._loose[stamp] = found
+        return found
 
     def _row(self, row: list[str]) -> Outcome:
         if len(row) != self._width:
@@ -223,10 +294,11 @@ class FreeswitchCsvDriver(Driver):
          direction) = [row[i].strip() if i >= 0 else "" for i in self._at]
         try:
             start = self._instant(start_stamp, start_epoch, start_uepoch)
-        except (ValueError, OverflowError, OSError):
+        except (ValueError, OverflowError, OSError) as exc:
             if start_stamp.lower() == "start_stamp":
                 return HEADER
-            return Reject(f"unreadable start time {(start_stamp or start_epoch or start_uepoch)[:40]!r}")
+            hint = f"; {YearLast.HINT}" if isinstance(exc, YearLast) else ""
+            return Reject(f"unreadable start time {(start_stamp or start_epoch or start_uepoch)[:40]!r}{hint}")
         if start is None:
             return Reject("no start time")
         try:

@@ -251,3 +251,80 @@ def test_detection_tries_both_stock_templates():
     assert FreeswitchCsvDriver.detection_options() == [{}, {"template": "sql"}]
     for options in FreeswitchCsvDriver.detection_options():
         FreeswitchCsvDriver.validate_options(options)
+
+
+def spreadsheet(name: str) -> list[bytes]:
+    return raw_lines(f"freeswitch_spreadsheet_{name}.csv")
+
+
+def test_a_master_csv_a_spreadsheet_saved_again_with_year_first_dates_is_read_without_options():
+    out = driver().parse_many(spreadsheet("ymd"))
+    assert rejects(out) == [] and len(records(out)) == 24
+    first = out[0]
+    assert first.start == local_to_utc(dt.datetime(2020, 2, 10, 12, 56), ROME)
+    assert first.answer == local_to_utc(dt.datetime(2020, 2, 10, 12, 56), ROME)
+    assert (first.talk_seconds, first.ring_seconds, first.account_code) == (887, 19, "CC42")
+    assert (first.calling, first.called) == ("1001", "612345678")  # the spreadsheet dropped the leading 0
+    assert out[-1].start == local_to_utc(dt.datetime(2020, 2, 14, 3, 29), ROME)
+
+
+def test_a_spreadsheet_saved_master_csv_keeps_quoted_names_and_unanswered_calls():
+    out = driver().parse_many(spreadsheet("ymd"))
+    assert out[9].calling == "223456789" and out[9].direction_hint == INBOUND
+    missed = [c for c in records(out) if c.disposition == NO_ANSWER]
+    assert len(missed) == 4 and all(c.answer is None and c.talk_seconds == 0 for c in missed)
+
+
+@pytest.mark.parametrize(("form", "order"), [("dmy", "DMY"), ("mdy", "MDY"), ("dmy", "dmy")])
+def test_dates_with_the_year_last_read_as_the_date_order_says(form, order):
+    expected = driver().parse_many(spreadsheet("ymd"))
+    assert driver(date_order=order).parse_many(spreadsheet(form)) == expected
+
+
+def test_dates_with_the_year_last_are_rejected_without_a_date_order_with_a_message_saying_what_to_set():
+    out = driver().parse_many(spreadsheet("dmy"))
+    assert len(rejects(out)) == 24 and records(out) == []
+    assert "set option date_order to DMY (day first) or MDY (month first)" in out[0].detail
+
+
+def test_the_wrong_date_order_rejects_the_dates_it_cannot_be():
+    out = driver(date_order="MDY").parse_many(spreadsheet("dmy"))
+    assert rejects(out) and all("unreadable start time '1" in r.detail for r in rejects(out))
+
+
+@pytest.mark.parametrize(
+    ("stamp", "order", "local"),
+    [
+        ("2020/2/10 22:41", "YMD", dt.datetime(2020, 2, 10, 22, 41)),
+        ("2020-2-10 22:41:07", "YMD", dt.datetime(2020, 2, 10, 22, 41, 7)),
+        ("10.02.2020 22:41:07", "DMY", dt.datetime(2020, 2, 10, 22, 41, 7)),
+        ("2/10/20 10:41 PM", "MDY", dt.datetime(2020, 2, 10, 22, 41)),
+        ("2/10/2020 12:05 am", "MDY", dt.datetime(2020, 2, 10, 0, 5)),
+        ("2020/02/10 22:41", "DMY", dt.datetime(2020, 2, 10, 22, 41)),  # year first is year first
+        ("2020-02-10 22:41:07", "MDY", dt.datetime(2020, 2, 10, 22, 41, 7)),
+    ],
+)
+def test_the_stamp_forms_a_spreadsheet_writes(stamp, order, local):
+    raw = raw_lines("freeswitch_example.csv")[0].replace(b"2026-03-02 09:00:00", stamp.encode())
+    call = driver(date_order=order).parse(raw)
+    assert isinstance(call, CdrRecord), call
+    assert call.start == local_to_utc(local, ROME)
+
+
+@pytest.mark.parametrize("stamp", ["2020/13/10 22:41", "10/02/2020", "2/10/2020 13:05 PM", "yesterday 22:41"])
+def test_stamps_that_are_no_instant_are_rejected(stamp):
+    raw = raw_lines("freeswitch_example.csv")[0].replace(b"2026-03-02 09:00:00", stamp.encode())
+    assert isinstance(driver(date_order="MDY").parse(raw), Reject)
+
+
+def test_a_date_order_that_is_no_known_order_is_refused():
+    for value in ("DDMMYY", 1, None):
+        with pytest.raises(DriverConfigError, match="date_order"):
+            FreeswitchCsvDriver.validate_options({"date_order": value})
+
+
+def test_detection_also_tries_the_day_first_and_month_first_date_orders():
+    key, orders = FreeswitchCsvDriver.detection_date_forms
+    assert (key, orders) == ("date_order", ("DMY", "MDY"))
+    for order in orders:
+        FreeswitchCsvDriver.validate_options({key: order})
