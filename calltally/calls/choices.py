@@ -1,28 +1,23 @@
-"""Choices shared by calls and discarded calls."""
+"""Choices shared by calls and discarded calls.
+
+Directions, dispositions, categories, row kinds and discard reasons are declared once, in
+:mod:`calltally.vocabulary` (plain Python, used by drivers and the rating
+engine); the choices here are derived from it.
+"""
 
 from django.db import models
 
-
-class Direction(models.TextChoices):
-    INBOUND = "inbound", "Inbound"
-    OUTBOUND = "outbound", "Outbound"
-    INTERNAL = "internal", "Internal"
+from calltally import vocabulary
 
 
-class CallKind(models.TextChoices):
-    CALL = "call", "Call"  # one raw record, one call
-    LEG = "leg", "Leg"  # one record of a call that several records describe
-    MERGED = "merged", "Merged call"  # the call those legs make together
+def _choices(name: str, labels: dict[str, str]) -> type[models.TextChoices]:
+    choices = models.TextChoices(name, [(value.upper(), (value, label)) for value, label in labels.items()])
+    choices.__module__ = __name__  # so migrations and pickles find them here
+    return choices
 
 
-class Disposition(models.TextChoices):
-    ANSWERED = "answered", "Answered"
-    NO_ANSWER = "no_answer", "No answer"
-    BUSY = "busy", "Busy"
-    FAILED = "failed", "Failed"
-
-
-class DiscardReason(models.TextChoices):
-    # The words administrators of the product we replace know; keep them.
-    UNRECOGNISED = "unrecognised", "Cannot recognise call type"
-    EXTENSION_NOT_CONFIGURED = "extension_not_configured", "Extension not configured"
+Direction = _choices("Direction", vocabulary.DIRECTION_LABELS)
+Disposition = _choices("Disposition", vocabulary.DISPOSITION_LABELS)
+Category = _choices("Category", vocabulary.CATEGORY_LABELS)
+CallKind = _choices("CallKind", vocabulary.KIND_LABELS)
+DiscardReason = _choices("DiscardReason", vocabulary.DISCARD_REASON_LABELS)

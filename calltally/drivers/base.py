@@ -24,20 +24,18 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
+# Directions a driver may suggest (``None``: the driver cannot tell, and the Miner
+# decides from the site's extension plan) and dispositions: the project's vocabulary,
+# re-exported here for every driver.
+from calltally.vocabulary import ANSWERED, BUSY, DISPOSITIONS, FAILED, INBOUND, INTERNAL, NO_ANSWER, OUTBOUND
+
+__all__ = [
+    "ANSWERED", "BUSY", "DISPOSITIONS", "FAILED", "INBOUND", "INTERNAL", "NO_ANSWER", "OUTBOUND", "UTC",
+    "CdrRecord", "Driver", "DriverConfigError", "DriverOptions", "Outcome", "Reject", "Skip", "decode",
+    "local_to_utc", "to_int",
+]
+
 UTC = dt.UTC
-
-# Directions a driver may suggest. ``None`` means "the driver cannot tell";
-# the Miner then decides from the site's extension plan.
-INBOUND = "inbound"
-OUTBOUND = "outbound"
-INTERNAL = "internal"
-
-# Dispositions.
-ANSWERED = "answered"
-NO_ANSWER = "no_answer"
-BUSY = "busy"
-FAILED = "failed"
-DISPOSITIONS = (ANSWERED, NO_ANSWER, BUSY, FAILED)
 
 
 class DriverConfigError(ValueError):

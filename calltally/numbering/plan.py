@@ -10,20 +10,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-INTERNAL = "internal"
-LOCAL = "local"
-NATIONAL = "national"
-MOBILE = "mobile"
-INTERNATIONAL = "international"
-TOLL_FREE = "toll_free"
-PREMIUM = "premium"
-SPECIAL = "special"
-EMERGENCY = "emergency"
-UNKNOWN = "unknown"
-
-CATEGORIES = (
-    INTERNAL, LOCAL, NATIONAL, MOBILE, INTERNATIONAL, TOLL_FREE, PREMIUM, SPECIAL, EMERGENCY, UNKNOWN,
+from calltally.vocabulary import (
+    CATEGORIES,
+    EMERGENCY,
+    INTERNAL,
+    INTERNATIONAL,
+    LOCAL,
+    MOBILE,
+    NATIONAL,
+    PREMIUM,
+    SPECIAL,
+    TOLL_FREE,
+    UNKNOWN,
 )
+
+__all__ = [
+    "CATEGORIES", "EMERGENCY", "INTERNAL", "INTERNATIONAL", "LOCAL", "MOBILE", "NATIONAL", "PREMIUM", "SPECIAL",
+    "TOLL_FREE", "UNKNOWN", "Normalized", "NumberingPlan",
+]
 
 
 @dataclass(frozen=True, slots=True)

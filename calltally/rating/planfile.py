@@ -21,9 +21,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
-from calltally.numbering import CATEGORIES
+from calltally.vocabulary import CATEGORIES, DIRECTIONS, OUTBOUND
+from calltally.vocabulary import WEEKDAYS as DAYS
 
-from .engine import CTX, DAYS, DIRECTIONS, OUTBOUND, QUANTA, ZERO, Window, hhmm, overlapping
+from .engine import CTX, QUANTA, ZERO, Window, hhmm, overlapping
 
 MONEY_FIELDS = ("rate_per_minute", "connection_fee", "minimum_charge", "maximum_charge")
 VALUE_FIELDS = ("rate_per_minute", "connection_fee", "first_increment", "next_increment", "minimum_duration",

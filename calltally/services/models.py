@@ -6,8 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from calltally.sites.models import Site
-
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+from calltally.vocabulary import WEEKDAYS
 
 
 class ServiceHeartbeat(models.Model):
