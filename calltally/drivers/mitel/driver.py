@@ -32,6 +32,10 @@ What becomes what
   called party.
 * The date has no year: the year that puts the call no more than 31 days
   after today, or option ``year`` (to import a file of another year).
+* A calling party that runs on into the attendant-flag column (blank or
+  ``*``) does not fit the layout: the record is rejected, so a record of the
+  extended layout is never misread as a standard one. ``calltally drivers
+  detect`` tries both layouts.
 """
 
 from __future__ import annotations
@@ -84,6 +88,11 @@ class MitelDriver(Driver):
     transport = "TCP port 1752 (the PBX is the server) or serial"
     description = "Reads Mitel MiVoice Business / 3300 SMDR fixed-column records."
 
+    @classmethod
+    def detection_options(cls) -> list[dict[str, Any]]:
+        """Both layouts, tried by ``calltally drivers detect``."""
+        return [{}, {"layout": "extended"}]
+
     def __init__(self, config=None):
         super().__init__(config)
         options = self.config.options
@@ -92,6 +101,7 @@ class MitelDriver(Driver):
             columns[key] = (int(first), int(last))
         self._slices = {key: slice(first - 1, last) for key, (first, last) in columns.items()}
         self._min_length = columns["called"][1]
+        self._flag_follows_calling = columns["attendant"][0] == columns["calling"][1] + 1
         self._year = options.get("year")
         self._clock = LocalClock(self.config.timezone)
 
@@ -156,7 +166,13 @@ class MitelDriver(Driver):
                           f"{text[s['duration']]!r}")
         if talk < 0 or talk > 99 * 3600 + 99 * 60 + 99:
             return Reject("impossible duration")
-        calling = text[s["calling"]].strip()
+        calling_at = s["calling"]
+        if (self._flag_follows_calling and text[calling_at.stop:calling_at.stop + 1].isalnum()
+                and text[calling_at.stop - 1:calling_at.stop].isalnum()):
+            # The attendant flag is blank or '*': a party running on into it is longer than the layout's column.
+            return Reject(f"the calling party runs past column {calling_at.stop}: a record of another layout "
+                          "(option layout: extended for the extended digit length, or columns)")
+        calling = text[calling_at].strip()
         called = text[s["called"]].strip()
         digits = text[s["digits"]].strip()
         answer_text = text[s["answer_time"]].strip()

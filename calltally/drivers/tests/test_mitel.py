@@ -189,3 +189,11 @@ def test_throughput_is_reported():
     rate = len(lines) / (time.perf_counter() - began)
     print(f"mitel: {rate:,.0f} records/s")
     assert rate > 10_000
+
+
+def test_an_extended_record_is_rejected_by_the_standard_layout_instead_of_misread():
+    fields = dict(date="03/02", time="09:00", duration="00:01:00", calling="2001234", digits="0612345678",
+                  status="A", called="T101", account="55")
+    out = driver().parse(record(fields, EXTENDED).encode())
+    assert isinstance(out, Reject) and "layout: extended" in out.detail
+    assert MitelDriver.detection_options() == [{}, {"layout": "extended"}]
