@@ -72,6 +72,8 @@ class PanasonicDriver(Driver):
     models = "KX-TDA, KX-TDE, KX-NS, KX-NCP (SMDR patterns A, B and C)"
     transport = "RS-232 or Telnet/TCP SMDR output"
     description = "Reads Panasonic SMDR printouts: incoming <I>/<D>, outgoing, intercom, transfer and forward codes."
+    #: ``calltally drivers detect`` also reads a sample with these date orders (the PBX's is a programming choice).
+    detection_date_forms = ("date_order", ("dmy", "ymd"))
 
     def __init__(self, config=None):
         super().__init__(config)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -54,5 +55,20 @@ class Command(BaseCommand):
             return
         self.stdout.write(f"{'DRIVER':<16} {'CONFIDENCE':>10}  CALLS/LINES  OPTIONS")
         for c in found:
-            extra = " ".join(f"{k}={v}" for k, v in c.options.items())
+            extra = " ".join(shlex.quote(argument) for argument in c.driver_options())
             self.stdout.write(f"{c.driver:<16} {c.confidence:>9.0%}  {c.calls:>5}/{c.lines:<5}  {extra}")
+        best = found[0]
+        # The first candidate's settings, ready to paste after `calltally site add CODE …` (or `site set CODE`).
+        self.stdout.write("")
+        self.stdout.write(f"Best: {best.driver}, reading {best.calls} of {best.lines} lines as calls. "
+                          "Give the site (calltally site add CODE … or calltally site set CODE):")
+        note = "" if best.options else "   (no driver options needed)"
+        self.stdout.write(f"  {best.site_arguments()}{note}")
+        # Other option sets of the same driver that read the sample just as well (dates that are valid
+        # day first and month first, all on one day): only a look at the records can tell.
+        same = [c for c in found[1:] if c.driver == best.driver and c.confidence == best.confidence
+                and c.spread == best.spread and c.options != best.options]
+        if same:
+            others = "; ".join(" ".join(shlex.quote(a) for a in c.driver_options()) or "no options" for c in same)
+            self.stdout.write(f"  The sample reads as well with: {others}. Compare a call's date and time with the "
+                              "PBX's own display to choose.")
