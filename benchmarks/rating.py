@@ -199,8 +199,8 @@ def bench_rate(site, plan_prefixes: list[str], count: int) -> None:
 def bench_compare(site, plan_prefixes: list[str], count: int) -> None:
     from django.db import connection, transaction
 
+    from calltally import db
     from calltally.calls.models import Call
-    from calltally.miner.pipeline import CALL_COLUMNS, _insert_sql, _sqlite_instant
     from calltally.rating import services
     from calltally.rating.comparison import compare, fetch_rows, plans_at, price_rows
     from calltally.spool.models import SpoolSegment
@@ -216,15 +216,12 @@ def bench_compare(site, plan_prefixes: list[str], count: int) -> None:
     rng = random.Random(9)
     numbers = synthetic_numbers(plan_prefixes, 50_000, seed=10)
     destinations = {n: f"Destination {n[1:4]}" for n in numbers}
-    adapt = _sqlite_instant if connection.vendor == "sqlite" else (lambda value: value)
-    defaults = {}
-    by_column = {f.column: f for f in Call._meta.concrete_fields}
-    for column in CALL_COLUMNS:
-        model_field = by_column[column]
-        defaults[column] = model_field.get_default() if model_field.has_default() else (
-            None if model_field.null else "")
+    adapt = db.instant_adapter()
+    columns = db.columns_of(Call)
+    defaults = {f.attname: f.get_default() if f.has_default() else (None if f.null else "")
+                for f in Call._meta.concrete_fields if f.attname in columns}
     started = time.perf_counter()
-    sql = _insert_sql(Call._meta.db_table, CALL_COLUMNS)
+    sql = db.insert_sql(Call, columns)
     zone = site.zone
     batch = []
     # In start order, as the Miner stores a PBX's records.
@@ -246,7 +243,7 @@ def bench_compare(site, plan_prefixes: list[str], count: int) -> None:
                 "destination": destinations[number] if direction == "outbound" else "",
                 "cost": Decimal(rng.randrange(0, 3000)) / 10000 if answered and direction == "outbound" else 0,
             })
-            batch.append(tuple(values[c] for c in CALL_COLUMNS))
+            batch.append(tuple(values[c] for c in columns))
             if len(batch) >= 20000:
                 cursor.executemany(sql, batch)
                 batch = []

@@ -17,9 +17,11 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.db.models import Q
 
+from calltally import db
 from calltally.sites.models import Site
+from calltally.vocabulary import WEEKDAYS as DAYS
 
-from .engine import DAYS, Calendar, Plan, Rater, Rating, Version, Window
+from .engine import Calendar, Plan, Rater, Rating, Version, Window
 from .models import Carrier, Holiday, PlanAssignment, Rate, TariffPlan, TariffVersion, TimeBand
 from .planfile import PlanFileError, PlanSpec, RateRow, band_names, parse_rates_csv
 
@@ -28,8 +30,9 @@ __all__ = [
     "import_rates", "version_rows", "get_plan", "pick_version", "engine_plan", "site_calendar", "PlanFileError",
 ]
 
-RATE_COLUMNS = ("prefix", "destination", "category", "band", "rate_per_minute", "connection_fee", "first_increment",
-                "next_increment", "minimum_duration", "minimum_charge", "maximum_charge")
+# The rate table's columns in the order of a rate-deck row: declared once, by RateRow (a test
+# holds it to the model).
+RATE_COLUMNS = RateRow._fields
 INSERT_BATCH = 10000
 
 # version id -> (updated stamp, engine Version)
@@ -175,11 +178,8 @@ def replace_rates(version: TariffVersion, rows: Iterable[RateRow]) -> int:
     Call it inside a transaction. The version's ``updated`` stamp changes, so raters reload it.
     """
     Rate.objects.filter(version=version).delete()
-    quote = connection.ops.quote_name
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(
-        quote(Rate._meta.db_table), ", ".join(quote(c) for c in ("version_id", *RATE_COLUMNS)),
-        ", ".join(["%s"] * (len(RATE_COLUMNS) + 1)),
-    )
+    columns = ("version_id", *RATE_COLUMNS)
+    sql = db.insert_sql(Rate, columns)
     count = 0
     batch: list[tuple] = []
     pk = version.pk
@@ -187,11 +187,11 @@ def replace_rates(version: TariffVersion, rows: Iterable[RateRow]) -> int:
         for row in rows:
             batch.append((pk, *row))
             if len(batch) >= INSERT_BATCH:
-                cursor.executemany(sql, batch)
+                db.insert_rows(cursor, Rate, columns, batch, sql)
                 count += len(batch)
                 batch = []
         if batch:
-            cursor.executemany(sql, batch)
+            db.insert_rows(cursor, Rate, columns, batch, sql)
             count += len(batch)
     version.save(update_fields=["updated"])
     return count
