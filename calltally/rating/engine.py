@@ -22,9 +22,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Context, Decimal
 
-OUTBOUND, INBOUND, INTERNAL = "outbound", "inbound", "internal"
-DIRECTIONS = (OUTBOUND, INBOUND, INTERNAL)
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+from calltally.vocabulary import FREE_CATEGORIES, OUTBOUND
+from calltally.vocabulary import WEEKDAYS as DAYS
 
 # Exact enough for every intermediate value: the formula's only division is by
 # 60, and 60 significant digits keep its result far from any rounding boundary.
@@ -545,13 +544,19 @@ class Rater:
         return f"band {band}: {when} is in no window, so in the default band"
 
     def rate(self, *, e164: str, direction: str, start: dt.datetime, talk_seconds: int, answered: bool,
-             device: str = "", explain: bool = False) -> Rating:
+             device: str = "", category: str = "", explain: bool = False) -> Rating:
         steps: list[str] | None = [] if explain else None
         local = start.astimezone(self.zone)
         if steps is not None:
             steps.append(f"{direction} call at {local:%Y-%m-%d %H:%M:%S} {self.zone} "
                          f"({start.astimezone(dt.UTC):%H:%M:%S} UTC), talk {talk_seconds} s, "
                          f"{'answered' if answered else 'not answered'}" + (f", device {device!r}" if device else ""))
+        if category in FREE_CATEGORIES:
+            # An emergency call is free everywhere; it has no international number for a rate to
+            # match, and calling it "unrated" would send the administrator looking for a tariff.
+            if steps is not None:
+                steps.append(f"{category} numbers are free: cost 0")
+            return Rating(self.zero, self.currency, "", "", "", 0, "", "", False, steps)
         number = e164[1:] if e164[:1] == "+" else e164
         version, band, entry = self.resolve(device, direction, local.toordinal(), local.hour * 60 + local.minute,
                                             number, steps)
@@ -644,7 +649,7 @@ def compare_rows(rows: Iterable[tuple], sites: dict[int, tuple[dt.tzinfo, list[P
             tally.actual_units += round(actual * scale)
         if currency not in seen:
             seen.add(currency)
-        if not answered or talk <= 0:
+        if not answered or talk <= 0 or category in FREE_CATEGORIES:
             continue
         if site != current:
             zone, plan_days = sites[site]

@@ -7,10 +7,9 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError
 
 from calltally.cliutil import get_site, print_json
-from calltally.miner.pipeline import plan_matcher
 from calltally.numbering import NumberingPlan, normalize
-from calltally.rating.engine import DIRECTIONS, INTERNAL, OUTBOUND
 from calltally.rating.services import rater_for_site
+from calltally.vocabulary import DIRECTIONS, INTERNAL, OUTBOUND
 
 
 class Command(BaseCommand):
@@ -36,14 +35,15 @@ class Command(BaseCommand):
             raise CommandError("--talk cannot be negative")
         start = local_start(options["at"], site.zone)
         plan = NumberingPlan(country=site.country, area_code=site.area_code,
-                             access_codes=tuple(site.access_codes or ()), internal=plan_matcher(site))
+                             access_codes=tuple(site.access_codes or ()), internal=site.extension_matcher())
         direction = options["direction"]
         number = normalize(options["number"], plan, outbound=direction != "inbound")
         if direction is None:
             direction = INTERNAL if number.category == "internal" else OUTBOUND
         rating = rater_for_site(site).rate(
             e164=number.e164, direction=direction, start=start.astimezone(dt.UTC), talk_seconds=options["talk"],
-            answered=not options["unanswered"], device=options["device"], explain=True,
+            answered=not options["unanswered"], device=options["device"], category=number.category,
+            explain=True,
         )
         category = rating.category or number.category
         destination = rating.destination or number.destination
