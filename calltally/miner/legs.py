@@ -10,8 +10,10 @@ a key: they become *legs* (kept for the call-detail view, hidden from reports)
 and one *merged call* stands for the conversation.
 
 This module is the rule, in plain Python, so that it can be read and tested on
-its own; :class:`calltally.miner.pipeline.SiteMiner` fetches the rows, calls
-:func:`clusters` and :func:`merge`, and writes the result.
+its own: :func:`plan` decides, from the rows stored under some keys, which rows
+become legs, which become calls of their own again and what every merged call
+holds; :class:`calltally.miner.pipeline.SiteMiner` fetches the rows and the
+store (:mod:`calltally.miner.store`) writes the plan.
 
 The rule
 --------
@@ -19,6 +21,12 @@ The rule
   the end of the legs before it; a key the PBX reuses later (a Call ID counter
   reset by a restart) starts a new call. A key shared by more than
   :data:`MAX_ROWS_PER_KEY` records is no call id, and is not merged on.
+* A *loose leg* is a record of the key that belongs to no extension (a queue's
+  or a follow-me's Local channel, a leg sent on to another PBX): it tells
+  whether and how long the call was answered, but never leads the call nor
+  pays for it. A key whose records are all loose legs makes no call: they
+  stay discarded calls (``Cannot recognise call type``) until their call's
+  other records arrive.
 * The *lead* leg is the first leg (by start, then spool order) that is inbound
   or outbound; a call made only of internal legs is led by its first leg. The
   merged call takes from the lead its direction, remote party, numbers and
@@ -26,12 +34,13 @@ The rule
   (final called number, destination device) is the last answered leg's.
 * It is answered when any leg was answered; otherwise its disposition is the
   lead's. Unanswered legs of an answered call are therefore no missed calls.
-* Talk time: the legs' answered intervals, with overlapping time counted once
+* Talk time: the answered legs' talk intervals (a leg that was not answered
+  adds nothing, whatever times its record holds), overlapping time counted once
   (a consultation held while the first party waits is not added twice). For a
   PBX whose records all carry the call's start and follow each other (IP
   Office segments), the legs' talk times are added up.
   Ring time: until the first answer; for an unanswered call, the longest ring.
-* Who pays is the site's ``transfer_billing``:
+* Who pays is the site's ``transfer_billing``, among the legs of an extension:
   - *originator* (default): the extension that made the call; for an inbound
     call, the extension that answered it first (the lead's when none did);
   - *last extension*: the extension of the last leg that was answered (the
@@ -52,9 +61,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from decimal import Decimal
 
-from calltally.drivers.base import ANSWERED, INBOUND, INTERNAL, OUTBOUND
+from calltally.vocabulary import ANSWERED, CALL, INBOUND, INTERNAL, LEG, MERGED, OUTBOUND
 
 # Legs of one key further apart than this are different calls.
 MERGE_GAP = dt.timedelta(hours=2)
@@ -65,24 +75,12 @@ MAX_ROWS_PER_KEY = 500
 ORIGINATOR = "originator"
 LAST_EXTENSION = "last_extension"
 
-# What a leg row must hold (Call columns); the merged call is made of the same.
-LEG_FIELDS = (
-    "id", "kind", "segment_id", "raw_offset", "start", "direction", "disposition", "answered", "ring_seconds",
-    "talk_seconds", "extension_number", "extension_id", "person_id", "cost_center_id", "billing_enabled",
-    "remote_number", "dialled_number", "calling_number", "called_number", "original_called", "final_called",
-    "redirecting", "orig_device", "dest_device", "account_code", "pbx_call_id", "cost", "currency", "e164",
-    "category", "destination", "tariff", "rated_prefix", "band", "billed_seconds", "unrated", "account",
-    "account_unallocated",
-)
 # Taken from the charged leg.
 CHARGED_FIELDS = ("extension_number", "extension_id", "person_id", "cost_center_id", "billing_enabled")
-# Taken from the lead.
-LEAD_FIELDS = (
-    "direction", "remote_number", "dialled_number", "calling_number", "called_number", "original_called",
-    "final_called", "redirecting", "orig_device", "dest_device", "pbx_call_id", "e164", "category", "destination",
-)
+# What a merged call's row keeps of its own: everything else is worked out from its legs.
+IDENTITY = ("id", "site_id", "segment_id", "raw_offset", "leg_key", "kind")
 
-Leg = dict  # a row of LEG_FIELDS by name
+Leg = dict  # a row of the calls table by column name (see calltally.miner.rows.CALL_ROW), with its id
 Rate = Callable[..., object]  # SiteRater.rate
 
 
@@ -93,6 +91,11 @@ def _order(leg: Leg) -> tuple:
 def end_of(leg: Leg) -> dt.datetime:
     """When a leg ended, as far as its ring and talk times tell."""
     return leg["start"] + dt.timedelta(seconds=leg["ring_seconds"] + leg["talk_seconds"])
+
+
+def attributed(leg: Leg) -> bool:
+    """Whether a leg belongs to an extension (a loose leg does not)."""
+    return bool(leg["extension_number"])
 
 
 def clusters(legs: Iterable[Leg]) -> list[list[Leg]]:
@@ -111,8 +114,10 @@ def clusters(legs: Iterable[Leg]) -> list[list[Leg]]:
 
 def talk_seconds(legs: list[Leg], in_sequence: bool) -> int:
     """Talk time of a set of legs: overlapping answered time counted once, or
-    the sum for legs that follow each other with a shared start."""
-    answered = [leg for leg in legs if leg["talk_seconds"] > 0]
+    the sum for legs that follow each other with a shared start. Only answered
+    legs talk: an unanswered leg's record may carry an answer time (some
+    Asterisk versions fill it on NO ANSWER rows), never talk."""
+    answered = [leg for leg in legs if leg["answered"] and leg["talk_seconds"] > 0]
     if in_sequence:
         return sum(leg["talk_seconds"] for leg in answered)
     intervals = sorted(
@@ -133,15 +138,18 @@ def talk_seconds(legs: list[Leg], in_sequence: bool) -> int:
 
 
 def merge(legs: list[Leg], rate: Rate, billing: str = ORIGINATOR, in_sequence: bool = False) -> Leg:
-    """The merged call of the legs of one call (in call order, two or more).
+    """The merged call of the legs of one call (in call order, two or more, at least
+    one of them attributed to an extension).
 
-    Returns the Call columns of :data:`LEG_FIELDS` but ``id``, ``kind``,
-    ``segment_id`` and ``raw_offset``.
+    Returns a row of the same columns; ``id``, ``kind``, ``segment_id``,
+    ``raw_offset`` and ``leg_key`` are the caller's to set. A column the rule
+    does not work out is the lead's.
     """
-    lead = next((leg for leg in legs if leg["direction"] != INTERNAL), legs[0])
+    own = [leg for leg in legs if attributed(leg)]
+    lead = next((leg for leg in own if leg["direction"] != INTERNAL), own[0])
     answered = [leg for leg in legs if leg["answered"]]
     start = legs[0]["start"]
-    merged: Leg = {name: lead[name] for name in LEAD_FIELDS}
+    merged: Leg = dict(lead)
     merged["start"] = start
 
     if answered:
@@ -159,23 +167,24 @@ def merge(legs: list[Leg], rate: Rate, billing: str = ORIGINATOR, in_sequence: b
         merged["final_called"] = ended["final_called"] or ended["called_number"]
         merged["dest_device"] = ended["dest_device"]
 
+    answered_own = [leg for leg in answered if attributed(leg)]
     if billing == LAST_EXTENSION:
-        charged = answered[-1] if answered else lead
+        charged = answered_own[-1] if answered_own else lead
     elif lead["direction"] == INBOUND:
-        charged = answered[0] if answered else lead
+        charged = answered_own[0] if answered_own else lead
     else:
         charged = lead
     for name in CHARGED_FIELDS:
         merged[name] = charged[name]
 
-    coded = lead if lead["account_code"] else next((leg for leg in legs if leg["account_code"]), lead)
+    coded = lead if lead["account_code"] else next((leg for leg in own if leg["account_code"]), lead)
     merged["account_code"] = coded["account_code"]
     merged["account"] = coded["account"]
     merged["account_unallocated"] = coded["account_unallocated"]
 
     # The lead's connection, priced once over its whole talk time.
     connection = [
-        leg for leg in legs if leg["direction"] == lead["direction"] and leg["e164"] == lead["e164"]
+        leg for leg in own if leg["direction"] == lead["direction"] and leg["e164"] == lead["e164"]
     ]
     if len(connection) == 1:
         cost, billed, unrated = lead["cost"], lead["billed_seconds"], lead["unrated"]
@@ -185,6 +194,7 @@ def merge(legs: list[Leg], rate: Rate, billing: str = ORIGINATOR, in_sequence: b
             e164=lead["e164"], direction=lead["direction"], start=lead["start"],
             talk_seconds=talk_seconds(connection, in_sequence), answered=any(leg["answered"] for leg in connection),
             device=lead["dest_device"] if lead["direction"] == OUTBOUND else lead["orig_device"],
+            category=lead["category"],
         )
         cost, billed, unrated = rating.cost, rating.billed_seconds, rating.unrated
         tariff, prefix, band, currency = rating.tariff, rating.prefix, rating.band, rating.currency
@@ -194,7 +204,7 @@ def merge(legs: list[Leg], rate: Rate, billing: str = ORIGINATOR, in_sequence: b
             merged["destination"] = rating.destination
     cost = Decimal(cost)
     members = {id(leg) for leg in connection}
-    for leg in legs:
+    for leg in own:
         if id(leg) not in members and leg["direction"] == OUTBOUND:
             cost += leg["cost"]
             billed += leg["billed_seconds"]
@@ -204,3 +214,51 @@ def merge(legs: list[Leg], rate: Rate, billing: str = ORIGINATOR, in_sequence: b
         currency=currency,
     )
     return merged
+
+
+@dataclass
+class Plan:
+    """What merging changes in the calls table, worked out by :func:`plan`."""
+
+    to_leg: list[int] = field(default_factory=list)  # ids of rows that become legs
+    to_call: list[int] = field(default_factory=list)  # ids of legs that are calls of their own again
+    stale: list[int] = field(default_factory=list)  # ids of merged calls that no longer stand for a call
+    updates: list[tuple[int, Leg]] = field(default_factory=list)  # (id, values) of merged calls kept
+    inserts: list[tuple[str, Leg]] = field(default_factory=list)  # (key, values) of new merged calls
+    joined: list[tuple[int, int]] = field(default_factory=list)  # (segment, offset) of loose legs with a call
+    alone: list[tuple[int, int]] = field(default_factory=list)  # (segment, offset) of loose legs without one
+    merged_calls: int = 0
+    merged_legs: int = 0
+
+
+def plan(rows_by_key: dict[str, list[Leg]], rate: Rate, billing: str = ORIGINATOR,
+         in_sequence: bool = False) -> Plan:
+    """Bring the merged calls of some keys up to date with the rows stored under them
+    (every row of each key: calls, legs and merged calls)."""
+    out = Plan()
+    for key, rows in rows_by_key.items():
+        existing = sorted((r for r in rows if r["kind"] == MERGED), key=lambda r: r["start"])
+        for cluster in clusters(r for r in rows if r["kind"] != MERGED):
+            loose = [(leg["segment_id"], leg["raw_offset"]) for leg in cluster if not attributed(leg)]
+            if len(loose) == len(cluster):
+                out.alone.extend(loose)  # no record of an extension: no call (yet)
+                continue
+            out.joined.extend(loose)
+            if len(cluster) == 1:
+                if cluster[0]["kind"] != CALL:
+                    out.to_call.append(cluster[0]["id"])
+                continue
+            out.to_leg.extend(leg["id"] for leg in cluster if leg["kind"] != LEG)
+            values = merge(cluster, rate, billing, in_sequence)
+            out.merged_calls += 1
+            out.merged_legs += len(cluster)
+            # Keep the merged call's id (links to it stay valid) when it is still the same call.
+            first, last = cluster[0]["start"], max(end_of(leg) for leg in cluster)
+            match = next((r for r in existing if first - MERGE_GAP <= r["start"] <= last), None)
+            if match is not None:
+                existing.remove(match)
+                out.updates.append((match["id"], values))
+            else:
+                out.inserts.append((key, values))
+        out.stale.extend(r["id"] for r in existing)
+    return out

@@ -1,148 +1,88 @@
 """The Miner: raw records from the spool → calls, discarded calls and counts.
 
 One code path serves every way calls are made — the running Miner, ``calltally
-import``, reprocessing of discarded calls — so a call is always made the same
-way. Work is done in batches: the driver reads a batch, every record is
-classified in memory against a cached copy of the site's extensions, and the
-calls, the discarded calls and the new checkpoint are written in one
-transaction with one multi-row statement per table. There is no SQL per call.
+import``, reprocessing of discarded calls, recalculation — so a call is always
+made the same way. This module only orchestrates; each step lives where its
+name says:
+
+1. read a batch from the spool (:mod:`calltally.spool.storage`) and parse it
+   with the site's driver (:mod:`calltally.drivers`);
+2. sort the outcomes into calls, loose legs, discards and skips
+   (:mod:`calltally.miner.classify`, plain Python);
+3. make the rows: numbering, rating, account codes, privacy
+   (:mod:`calltally.miner.rows`, plain Python);
+4. write them, move the checkpoint and merge the legs of calls, in one
+   transaction (:mod:`calltally.miner.store` has the SQL, :mod:`calltally.miner.legs`
+   the merging rule).
+
+With a large backlog, steps 1–3 run in a forked helper process while this one
+writes (:mod:`calltally.miner.ahead`). There is no SQL per call.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
-import re
+import shlex
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import F
+from django.db import transaction
+from django.utils import timezone
 
-from calltally.calls.choices import CallKind, DiscardReason
 from calltally.calls.models import Call, DiscardedCall
 from calltally.directory.accounts import AccountBook
 from calltally.directory.models import Extension, ExtensionAlias
-from calltally.directory.privacy import mask
 from calltally.drivers import DriverConfigError, get_driver_class
-from calltally.drivers.base import INBOUND, INTERNAL, OUTBOUND, CdrRecord, Reject, Skip, decode
+from calltally.drivers.base import CdrRecord
+from calltally.drivers.detect import detect, sample_lines
 from calltally.numbering import Normalizer, NumberingPlan
 from calltally.rating.services import rater_for_site
 from calltally.sites.models import Site
 from calltally.spool.models import SpoolSegment
 from calltally.spool.storage import Spool, SpoolRecord, default_spool, parse_instant
+from calltally.vocabulary import CALL, DISCARD_REASON_LABELS, INTERNAL, LEG, UNRECOGNISED
 
 from . import ahead
 from . import legs as leg_rules
+from .classify import Classifier
+from .report import MineSummary
+from .rows import CALL_ROW, KIND_AT, LEG_KEY_AT, RowMaker
+from .store import CALL_WIDTHS, DISCARD_WIDTHS, ConcurrentMining, Store
 
 log = logging.getLogger("calltally.miner")
 UTC = dt.UTC
-# Warnings per batch about unknown account codes; the rest are counted in one line.
-UNALLOCATED_LOG_LIMIT = 20
 # Call ids reported as shared by too many records to be one call, per run.
 OVERSIZED_LOG_LIMIT = 20
-# Discarded calls show this much of the raw record; the spool keeps all of it.
-RAW_TEXT_LIMIT = 20000
+# A run is suspected of reading with the wrong driver from this many records on, when none
+# became a call and most were skipped as "not calls" or could not be read.
+READING_CHECK_RECORDS = 5
+# Raw records of such a run kept to find the driver that reads them.
+READING_SAMPLE = 300
+# The Miner says it again (log, site) at most this often while the problem lasts.
+READING_NOTICE_EVERY = dt.timedelta(minutes=10)
 
-# Columns written for each call, in order; kept next to the row builder below.
-CALL_COLUMNS = (
-    "site_id", "segment_id", "raw_offset", "start", "direction", "disposition", "answered",
-    "ring_seconds", "talk_seconds", "extension_number", "extension_id", "person_id", "cost_center_id",
-    "billing_enabled", "remote_number", "dialled_number", "calling_number", "called_number",
-    "original_called", "final_called", "redirecting", "orig_device", "dest_device", "account_code",
-    "pbx_call_id", "cost", "currency", "e164", "category", "destination", "tariff", "rated_prefix", "band",
-    "billed_seconds", "unrated", "account", "account_unallocated", "leg_key", "kind",
-)
-LEG_KEY_AT = CALL_COLUMNS.index("leg_key")
-KIND_AT = CALL_COLUMNS.index("kind")
-# What a merged call's row gets on each update: everything but its identity.
-MERGED_UPDATE_COLUMNS = tuple(
-    c for c in CALL_COLUMNS if c not in ("site_id", "segment_id", "raw_offset", "leg_key", "kind")
-)
-# Keys per statement when looking legs up (well under SQLite's parameter limit).
-KEY_CHUNK = 500
-LEG_ROW_FIELDS = ("leg_key", *leg_rules.LEG_FIELDS)
-COST_QUANTUM = Decimal(1).scaleb(-Call._meta.get_field("cost").decimal_places)
-DISCARD_COLUMNS = (
-    "site_id", "segment_id", "raw_offset", "reason", "detail", "raw_text", "received", "start",
-    "extension_number", "created",
-)
+__all__ = ["ConcurrentMining", "MineSummary", "SiteMiner", "mine_sites", "recalculate_sites", "reprocess_sites"]
 
 
-@dataclass
-class MineSummary:
-    """What a mining run did; printed by ``calltally import`` and the Miner's log."""
+@dataclass(slots=True)
+class Batch:
+    """What a batch of records makes, before it is written (handed over by the helper process)."""
 
-    records: int = 0
-    calls: Counter = field(default_factory=Counter)  # by direction
-    discarded: Counter = field(default_factory=Counter)  # by reason label
-    skipped_internal: int = 0
-    skipped_other: int = 0
-    reprocessed: int = 0
-    auto_acquired: int = 0
-    unrated: int = 0  # outbound calls no tariff rate matched
-    unallocated_accounts: int = 0  # outbound calls whose account code matches no account
-    merged_calls: int = 0  # merged calls made or brought up to date
-    merged_legs: int = 0  # the legs those merged calls are made of
-    seconds: float = 0.0
-
-    def add(self, other: MineSummary) -> None:
-        self.records += other.records
-        self.calls.update(other.calls)
-        self.discarded.update(other.discarded)
-        self.skipped_internal += other.skipped_internal
-        self.skipped_other += other.skipped_other
-        self.reprocessed += other.reprocessed
-        self.auto_acquired += other.auto_acquired
-        self.unrated += other.unrated
-        self.unallocated_accounts += other.unallocated_accounts
-        self.merged_calls += other.merged_calls
-        self.merged_legs += other.merged_legs
-
-    @property
-    def total_calls(self) -> int:
-        return sum(self.calls.values())
-
-    @property
-    def total_discarded(self) -> int:
-        return sum(self.discarded.values())
-
-    def as_dict(self) -> dict:
-        return {
-            "records": self.records,
-            "calls": self.total_calls,
-            "calls_by_direction": {d: self.calls.get(d, 0) for d in (INBOUND, OUTBOUND, INTERNAL)},
-            "discarded": self.total_discarded,
-            "discarded_by_reason": dict(sorted(self.discarded.items())),
-            "skipped_internal": self.skipped_internal,
-            "skipped_not_calls": self.skipped_other,
-            "auto_acquired_extensions": self.auto_acquired,
-            "unrated": self.unrated,
-            "unallocated_account_codes": self.unallocated_accounts,
-            "merged_calls": self.merged_calls,
-            "merged_legs": self.merged_legs,
-            "seconds": round(self.seconds, 3),
-        }
-
-
-class ConcurrentMining(Exception):
-    """Another process committed this batch first; ours is rolled back."""
-
-
-def plan_matcher(site: Site) -> Callable[[str], bool]:
-    """The site's internal extension plan as a fast predicate on a number."""
-    if site.internal_pattern:
-        return re.compile(site.internal_pattern).fullmatch  # type: ignore[return-value]
-    low, high = site.internal_digits_min, site.internal_digits_max
-
-    def by_length(number: str) -> bool:
-        return low <= len(number) <= high and number.isdigit()
-
-    return by_length
+    calls: list[tuple]
+    discards: list[tuple]
+    loose: list[tuple[int, int]]  # (segment, offset) of the loose legs among ``calls``
+    counts: dict[str, int]  # the segment's counters to add
+    summary: MineSummary
+    end: int = 0  # mining: the checkpoint after the batch
+    driver_state: Any = None
+    offsets: list[int] = field(default_factory=list)  # replay: the records made again
+    sample: list[bytes] = field(default_factory=list)  # raw records of a batch that made no call
 
 
 def parse_records(driver, records: list[SpoolRecord]) -> list:
@@ -160,16 +100,11 @@ class SiteMiner:
 
     def __init__(self, site: Site, spool: Spool | None = None):
         self.spool = spool or default_spool()
+        self.store = Store(site.pk)
         self.numbering_key: tuple | None = None
-        self.refresh(site)
-        vendor = connection.vendor
-        if vendor == "sqlite":
-            self.adapt_instant = _sqlite_instant
-        else:
-            self.adapt_instant = _identity
-        self.call_sql = _insert_sql(Call._meta.db_table, CALL_COLUMNS)
+        self.extensions: dict[str, tuple] = {}
         self.warned_keys: set[str] = set()  # oversized leg keys already reported
-        self.discard_sql = _insert_sql(DiscardedCall._meta.db_table, DISCARD_COLUMNS)
+        self.refresh(site)
 
     def refresh(self, site: Site) -> None:
         """Take the site's current settings, extensions, account codes and tariffs.
@@ -178,8 +113,8 @@ class SiteMiner:
         while the site's country, area code and access codes stay the same.
         """
         self.site = site
-        self.in_plan = plan_matcher(site)
         self.load_extensions()
+        self.in_plan = site.extension_matcher()
         key = (site.country, site.area_code, tuple(site.access_codes or ()))
         if key != self.numbering_key:
             self.normalize = Normalizer(
@@ -192,193 +127,67 @@ class SiteMiner:
             self.legs_in_sequence = get_driver_class(site.driver).legs_in_sequence
         except DriverConfigError:  # an unknown driver is reported where the driver is made
             self.legs_in_sequence = False
+        self.classifier = Classifier(
+            site_code=site.code, plan_text=site.extension_plan, extensions=self.extensions, in_plan=self.in_plan,
+            category_of=lambda number: self.normalize(number).category, import_internal=site.import_internal,
+            keep_loose_legs=site.merge_legs,
+        )
+        self.rows = RowMaker(
+            site_id=site.pk, site_code=site.code, currency=site.currency, extensions=self.extensions,
+            normalize=self.normalize, rate=self.rater.rate, lookup_account=self.accounts.lookup,
+            adapt_instant=self.store.adapt_instant, widths=CALL_WIDTHS, discard_widths=DISCARD_WIDTHS,
+            merging=site.merge_legs, parse_instant=parse_instant,
+        )
 
     def load_extensions(self) -> None:
+        """Read the site's extensions into the mapping the classifier and the row maker share."""
         rows = Extension.objects.filter(site=self.site).values_list(
             "number", "pk", "person_id", "cost_center_id", "person__cost_center_id", "billing_enabled",
             "person__masked_digits",
         )
+        extensions = self.extensions
+        extensions.clear()
         # number -> (extension id, person id, cost center id, billing enabled, digits to mask, number)
-        self.extensions = {
-            number: (pk, person_id, own_cc or person_cc, billing, masked or 0, number)
-            for number, pk, person_id, own_cc, person_cc, billing, masked in rows
-        }
+        for number, pk, person_id, own_cc, person_cc, billing, masked in rows:
+            extensions[number] = (pk, person_id, own_cc or person_cc, billing, masked or 0, number)
         # An alias or DID number stands for its extension: the call is the extension's.
-        by_id = {entry[0]: entry for entry in self.extensions.values()}
+        by_id = {entry[0]: entry for entry in extensions.values()}
         for alias, extension_id in ExtensionAlias.objects.filter(site=self.site).values_list("number", "extension_id"):
             if extension_id in by_id:
-                self.extensions.setdefault(alias, by_id[extension_id])
+                extensions.setdefault(alias, by_id[extension_id])
 
     def is_extension(self, number: str) -> bool:
         return bool(number) and (number in self.extensions or self.in_plan(number))
 
-    # --- classification --------------------------------------------------
-    def classify(self, rec: CdrRecord) -> tuple[str, str, str] | str:
-        """(direction, extension number, remote number), or the reason it cannot be told."""
-        calling = rec.calling
-        target = rec.final_called or rec.called or rec.original_called
-        hint = rec.direction_hint
-        if hint is None:
-            calling_is_ext = self.is_extension(calling)
-            target_is_ext = self.is_extension(target)
-            if calling_is_ext and target_is_ext:
-                # An emergency number may look like an extension (112, 911); it is never internal.
-                hint = OUTBOUND if self.normalize(target).category == "emergency" else INTERNAL
-            elif calling_is_ext:
-                hint = OUTBOUND
-            elif target_is_ext:
-                hint = INBOUND
-            else:
-                return (
-                    f"neither the calling number {calling!r} nor the called number {target!r} "
-                    f"is an extension of site {self.site.code} ({self.site.extension_plan})"
-                )
-        if hint == OUTBOUND:
-            extension = calling
-            # A call forwarded out of the PBX is charged to the extension that forwarded it.
-            if not self.is_extension(calling) and self.is_extension(rec.redirecting):
-                extension = rec.redirecting
-            return OUTBOUND, extension, rec.called or target
-        if hint == INBOUND:
-            # The extension that took the call — unless it went on to something that is
-            # no extension of ours (a voicemail pilot, a hunt group): then the one called.
-            if target not in self.extensions:
-                for number in (rec.called, rec.original_called):
-                    if number in self.extensions:
-                        return INBOUND, number, calling
-            return INBOUND, target, calling
-        return INTERNAL, calling, target
-
     # --- a batch ------------------------------------------------------------
-    def process(
-        self, segment_id: int, records: list[SpoolRecord], outcomes: list
-    ) -> tuple[list[tuple], list[tuple], dict, MineSummary]:
-        """Rows for the calls and discarded calls of a batch, the segment's counters, a summary."""
+    def process(self, segment_id: int, records: list[SpoolRecord], outcomes: list) -> Batch:
+        """The rows of a batch's calls and discarded calls, the segment's counters, a summary."""
         site = self.site
         summary = MineSummary()
-        counts = {"records": len(records), "calls": 0, "discarded": 0, "skipped_internal": 0, "skipped_other": 0}
-        classified: list[tuple[SpoolRecord, CdrRecord, str, str, str]] = []
-        discards: list[tuple[SpoolRecord, str, str, dt.datetime | None, str]] = []
-        unknown: set[str] = set()
-        unrecognised = DiscardReason.UNRECOGNISED.value
-        classify, extensions = self.classify, self.extensions
-        for record, outcome in zip(records, outcomes, strict=True):
-            if type(outcome) is CdrRecord:
-                verdict = classify(outcome)
-                if type(verdict) is str:
-                    discards.append((record, unrecognised, verdict, outcome.start, ""))
-                    continue
-                direction, extension, remote = verdict
-                if direction == INTERNAL and not site.import_internal:
-                    counts["skipped_internal"] += 1
-                    continue
-                if extension not in extensions:
-                    unknown.add(extension)
-                classified.append((record, outcome, direction, extension, remote))
-            elif type(outcome) is Skip:
-                counts["skipped_other"] += 1
-            elif type(outcome) is Reject:
-                discards.append((record, unrecognised, outcome.detail, None, ""))
-            else:  # a driver returned something outside its contract
-                discards.append((record, unrecognised, f"driver returned {type(outcome).__name__}", None, ""))
-
-        if unknown and site.auto_acquire:
-            summary.auto_acquired += self.acquire(sorted(n for n in unknown if n))
-
-        call_rows: list[tuple] = []
-        adapt = self.adapt_instant
-        extensions = self.extensions
-        not_configured = DiscardReason.EXTENSION_NOT_CONFIGURED.value
-        site_id = site.pk
-        by_direction = summary.calls
-        normalize, rate, lookup = self.normalize, self.rater.rate, self.accounts.lookup
-        merging = site.merge_legs
-        kind_call = CallKind.CALL.value
-        unallocated_seen: list[tuple[str, str, dt.datetime]] = []
-        for record, rec, direction, extension, remote in classified:
-            known = extensions.get(extension)
-            if known is None:
-                discards.append(
-                    (record, not_configured, f"extension {extension!r} is not configured on site {site.code}",
-                     rec.start, extension)
-                )
-                continue
-            ext_id, person_id, cc_id, billing, privacy, extension = known
-            by_direction[direction] += 1
-            dialled, calling, called = rec.called, rec.calling, rec.called
-            original_called, final_called = rec.original_called, rec.final_called
-            outbound = direction == OUTBOUND
-            if direction == INTERNAL:
-                e164, category, destination = "", "internal", ""
-            else:
-                number = normalize(remote, outbound=outbound)
-                # The remote number without the outside-line access code the PBX recorded.
-                remote = number.digits or remote
-                e164, category, destination = number.e164, number.category, number.destination
-            rating = rate(
-                e164=e164, direction=direction, start=rec.start, talk_seconds=rec.talk_seconds,
-                answered=rec.answered, device=rec.dest_device if outbound else rec.orig_device,
-            )
-            if rating.unrated:
-                summary.unrated += 1
-            account, unallocated, code = "", False, rec.account_code
-            if code:
-                rule = lookup(code) if outbound else None
-                if rule is not None:
-                    account = rule.display
-                    cc_id = rule.cost_center_id or cc_id
-                    privacy = max(privacy, rule.privacy_digits)
-                else:
-                    account = code
-                    # Only outbound calls are charged to accounts; an unknown code there is a warning.
-                    unallocated = outbound
-                    if outbound:
-                        summary.unallocated_accounts += 1
-                        unallocated_seen.append((code, rec.pbx_call_id, rec.start))
-            if privacy and direction != INTERNAL:
-                # Privacy at the source: the hidden digits never reach the database.
-                remote, e164 = mask(remote, privacy), mask(e164, privacy)
-                if outbound:
-                    dialled = called = mask(called, privacy)
-                    original_called, final_called = mask(original_called, privacy), mask(final_called, privacy)
-                else:
-                    calling = mask(calling, privacy)
-            call_rows.append((
-                site_id, segment_id, record.offset, adapt(rec.start), direction, rec.disposition, rec.answered,
-                rec.ring_seconds, rec.talk_seconds, extension[:32], ext_id, person_id, cc_id, billing,
-                remote[:64], dialled[:64], calling[:64], called[:64], original_called[:64],
-                final_called[:64], rec.redirecting[:64], rec.orig_device[:128], rec.dest_device[:128],
-                code[:64], rec.pbx_call_id[:128], rating.cost, rating.currency, e164, rating.category or category,
-                (rating.destination or destination)[:100], rating.tariff[:120], rating.prefix[:20], rating.band[:32],
-                rating.billed_seconds, rating.unrated, account[:200], unallocated,
-                (rec.leg_key[:128] or None) if merging else None, kind_call,
-            ))
-        for code, call_id, start in unallocated_seen[:UNALLOCATED_LOG_LIMIT]:
-            log.warning("site %s: account code %r matches no account (call %s at %s)",
-                        site.code, code, call_id or "?", start.isoformat())
-        if len(unallocated_seen) > UNALLOCATED_LOG_LIMIT:
-            log.warning("site %s: %d more calls with unallocated account codes in this batch",
-                        site.code, len(unallocated_seen) - UNALLOCATED_LOG_LIMIT)
-        now = adapt(dt.datetime.now(UTC))
-        discard_rows = []
-        labels = dict(DiscardReason.choices)
-        for record, reason, detail, start, extension in discards:
-            summary.discarded[labels[reason]] += 1
-            discard_rows.append((
-                site_id, segment_id, record.offset, reason, detail[:500], _raw_text(record.raw[:RAW_TEXT_LIMIT]),
-                adapt(parse_instant(record.received)) if record.received else None,
-                adapt(start) if start else None, extension[:32], now,
-            ))
-        counts["calls"] = len(call_rows)
-        counts["discarded"] = len(discard_rows)
-        summary.records += counts["records"]
-        summary.skipped_internal += counts["skipped_internal"]
-        summary.skipped_other += counts["skipped_other"]
-        return call_rows, discard_rows, counts, summary
+        found = self.classifier.sort(records, outcomes)
+        if found.unknown and site.auto_acquire:
+            summary.auto_acquired += self.acquire(sorted(n for n in found.unknown if n))
+        made = self.rows.make(segment_id, found.calls, found.loose, found.discards)
+        summary.records = len(records)
+        summary.calls.update(made.by_direction)
+        summary.discarded.update({DISCARD_REASON_LABELS[r]: n for r, n in made.discarded.items()})
+        summary.skipped_internal = found.skipped_internal
+        summary.skipped_other = found.skipped_other
+        summary.rejected = found.rejected
+        summary.unrated = made.unrated
+        summary.unallocated_accounts = made.unallocated
+        summary.loose_legs = len(made.loose)
+        counts = {
+            "records": len(records), "calls": len(made.calls) - len(made.loose),
+            "discarded": len(made.discards) - len(made.loose), "skipped_internal": found.skipped_internal,
+            "skipped_other": found.skipped_other,
+        }
+        sample = [r.raw for r in records[:READING_SAMPLE]] if not made.calls else []
+        return Batch(made.calls, made.discards, made.loose, counts, summary, sample=sample)
 
     def acquire(self, numbers: list[str]) -> int:
         """Create the unknown extensions (unassigned) of a site with automatic acquisition."""
-        valid = [n for n in numbers if len(n) <= 32]
+        valid = [n for n in numbers if len(n) <= CALL_WIDTHS["extension_number"]]
         if not valid:
             return 0
         Extension.objects.bulk_create(
@@ -388,61 +197,17 @@ class SiteMiner:
             "number", "pk", "billing_enabled"
         ):
             self.extensions.setdefault(number, (pk, None, None, billing, 0, number))
-        for number in valid:
-            log.info("site %s: extension %s acquired automatically", self.site.code, number)
+        log.info("site %s: %d extensions acquired automatically: %s", self.site.code, len(valid),
+                 ", ".join(valid[:20]) + (" …" if len(valid) > 20 else ""))
         return len(valid)
 
-    def write(self, call_rows: list[tuple], discard_rows: list[tuple]) -> None:
-        with connection.cursor() as cursor:
-            self.insert(cursor, Call, CALL_COLUMNS, self.call_sql, call_rows)
-            self.insert(cursor, DiscardedCall, DISCARD_COLUMNS, self.discard_sql, discard_rows)
-
-    @staticmethod
-    def insert(cursor, model, columns: tuple[str, ...], sql: str, rows: list[tuple]) -> None:
-        """Many rows in one go: COPY on PostgreSQL (an INSERT per row costs a round trip
-        there: 5,000 calls a second), one prepared INSERT run over every row on SQLite."""
-        if not rows:
-            return
-        if connection.vendor == "postgresql":
-            quote = connection.ops.quote_name
-            statement = f"COPY {quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
-            with cursor.cursor.copy(statement) as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            cursor.executemany(sql, rows)
+    def write(self, batch: Batch) -> None:
+        """Write a batch's rows and merge the calls its legs belong to (in the caller's transaction)."""
+        keys, whole = self.prepare_legs(batch.calls)
+        self.store.write(batch.calls, batch.discards)
+        self.merge_legs(keys, batch, whole)
 
     # --- merging the legs of one call ----------------------------------------------
-    def leg_row(self, values: tuple) -> dict:
-        """A fetched row (leg_key, *LEG_FIELDS) as the dict the leg rule reads, typed as the ORM would."""
-        row = dict(zip(LEG_ROW_FIELDS, values, strict=True))
-        if self.adapt_instant is _sqlite_instant:  # SQLite: naive UTC instants, 0/1, numbers
-            start = row["start"]
-            if isinstance(start, str):
-                start = dt.datetime.fromisoformat(start)
-            row["start"] = start.replace(tzinfo=UTC)
-            cost = row["cost"]
-            row["cost"] = (cost if isinstance(cost, Decimal) else Decimal(str(cost))).quantize(COST_QUANTUM)
-            for name in ("answered", "billing_enabled", "unrated", "account_unallocated"):
-                row[name] = bool(row[name])
-        return row
-
-    def unmerge(self, cursor, keys: list[str]) -> None:
-        """Make every row of these keys a call of its own again.
-
-        A key with more rows than any real call has is no call id (a PBX, or a
-        site's generic mapping, that writes one value for every call): merging on
-        it would fold a day of calls into one.
-        """
-        table = connection.ops.quote_name(Call._meta.db_table)
-        for among, part in _in_lists("leg_key", keys):
-            cursor.execute(f"DELETE FROM {table} WHERE site_id = %s AND {among} AND kind = %s",
-                           [self.site.pk, *part, CallKind.MERGED.value])
-            cursor.execute(f"UPDATE {table} SET kind = %s WHERE site_id = %s AND {among} AND kind = %s",
-                           [CallKind.CALL.value, self.site.pk, *part, CallKind.LEG.value])
-        for key in keys:
-            self.warn_oversized(key)
-
     def warn_oversized(self, key: str) -> None:
         if key not in self.warned_keys and len(self.warned_keys) < OVERSIZED_LOG_LIMIT:
             log.warning("site %s: more than %d records share the call id %r, too many for one call: "
@@ -466,26 +231,25 @@ class SiteMiner:
             if row[LEG_KEY_AT] in repeated:
                 positions.setdefault(row[LEG_KEY_AT], []).append(index)
         whole: dict[str, list[dict]] = {}
-        leg = CallKind.LEG.value
         for key, indexes in positions.items():
             legs = [self.batch_leg(call_rows[index]) for index in indexes]
             if len(leg_rules.clusters(legs)) == 1:
                 whole[key] = legs
                 for index in indexes:
-                    call_rows[index] = (*call_rows[index][:KIND_AT], leg, *call_rows[index][KIND_AT + 1:])
+                    call_rows[index] = (*call_rows[index][:KIND_AT], LEG, *call_rows[index][KIND_AT + 1:])
         return set(counts), whole
 
     @staticmethod
     def batch_leg(row: tuple) -> dict:
         """A row about to be written, as the dict the leg rule reads."""
-        leg = dict(zip(CALL_COLUMNS, row, strict=True))
+        leg = dict(zip(CALL_ROW, row, strict=True))
         start = leg["start"]
         if isinstance(start, str):  # SQLite: the naive UTC text the Miner writes
             leg["start"] = dt.datetime.fromisoformat(start).replace(tzinfo=UTC)
-        leg["id"], leg["kind"] = None, CallKind.LEG.value
+        leg["id"], leg["kind"] = None, LEG
         return leg
 
-    def merge_legs(self, keys: set[str], summary: MineSummary, whole: dict[str, list[dict]] | None = None) -> None:
+    def merge_legs(self, keys: set[str], batch: Batch, whole: dict[str, list[dict]] | None = None) -> None:
         """Bring the merged calls of these leg keys up to date with the rows stored now.
 
         Runs in the caller's transaction, right after a batch's rows are written,
@@ -497,82 +261,80 @@ class SiteMiner:
         """
         if not keys:
             return
-        table = connection.ops.quote_name(Call._meta.db_table)
-        site_id = self.site.pk
+        store, limit = self.store, leg_rules.MAX_ROWS_PER_KEY
+        whole = whole or {}
         candidates: list[str] = []
         oversized: list[str] = []
         rows_by_key: dict[str, list[dict]] = {}
-        whole = whole or {}
-        ordered = sorted(keys)
-        with connection.cursor() as cursor:
-            for among, part in _in_lists("leg_key", ordered):
-                cursor.execute(
-                    f"SELECT leg_key, COUNT(*), MAX(kind) FROM {table} WHERE site_id = %s "
-                    f"AND {among} GROUP BY leg_key HAVING COUNT(*) > 1 OR MAX(kind) <> %s",
-                    [site_id, *part, CallKind.CALL.value],
-                )
-                for key, count, kind in cursor.fetchall():
-                    if key in whole and count == len(whole[key]) <= leg_rules.MAX_ROWS_PER_KEY:
-                        rows_by_key[key] = whole[key]  # all its rows came in this batch
-                    elif count <= leg_rules.MAX_ROWS_PER_KEY:
-                        candidates.append(key)
-                    elif kind != CallKind.CALL:  # merged while it was small enough: undo
-                        oversized.append(key)
-                    else:
-                        self.warn_oversized(key)
-            if oversized:
-                self.unmerge(cursor, oversized)
-        # Plain SQL: the ORM's per-value converters cost more than the merge itself. (And no
-        # ORDER BY: with one, SQLite would walk the (site, start) index instead of the leg index.)
-        columns = ", ".join(connection.ops.quote_name(c) for c in ("leg_key", *leg_rules.LEG_FIELDS))
-        to_leg_row = self.leg_row
-        with connection.cursor() as cursor:
-            for among, part in _in_lists("leg_key", candidates):
-                cursor.execute(f"SELECT {columns} FROM {table} WHERE site_id = %s AND {among}", [site_id, *part])
-                for values in cursor.fetchall():
-                    rows_by_key.setdefault(values[0], []).append(to_leg_row(values))
+        for key, count, kind in store.keys_to_merge(keys):
+            if key in whole and count == len(whole[key]) <= limit:
+                rows_by_key[key] = whole[key]  # all its rows came in this batch
+            elif count <= limit:
+                candidates.append(key)
+            elif kind != CALL:  # merged while it was small enough: undo
+                oversized.append(key)
+            else:
+                self.warn_oversized(key)
+        if oversized:
+            store.unmerge(oversized)
+            for key in oversized:
+                self.warn_oversized(key)
+        rows_by_key.update(store.rows_of(candidates))
+        plan = leg_rules.plan(rows_by_key, self.rater.rate, self.site.transfer_billing, self.legs_in_sequence)
+        batch.summary.merged_calls += plan.merged_calls
+        batch.summary.merged_legs += plan.merged_legs
+        store.apply(plan)
+        self.settle_loose_legs(plan, batch)
 
-        to_leg, to_call, stale = [], [], []
-        updates, inserts = [], []
-        adapt, rate = self.adapt_instant, self.rater.rate
-        billing, in_sequence = self.site.transfer_billing, self.legs_in_sequence
-        for key, rows in rows_by_key.items():
-            existing = sorted((r for r in rows if r["kind"] == CallKind.MERGED), key=lambda r: r["start"])
-            for cluster in leg_rules.clusters(r for r in rows if r["kind"] != CallKind.MERGED):
-                if len(cluster) == 1:
-                    if cluster[0]["kind"] != CallKind.CALL:
-                        to_call.append(cluster[0]["id"])
-                    continue
-                to_leg.extend(leg["id"] for leg in cluster if leg["kind"] != CallKind.LEG)
-                values = leg_rules.merge(cluster, rate, billing, in_sequence)
-                values["start"] = adapt(values["start"])
-                summary.merged_calls += 1
-                summary.merged_legs += len(cluster)
-                # Keep the merged call's id (links to it stay valid) when it is still the same call.
-                first, last = cluster[0]["start"], max(leg_rules.end_of(leg) for leg in cluster)
-                match = next((r for r in existing if first - leg_rules.MERGE_GAP <= r["start"] <= last), None)
-                if match is not None:
-                    existing.remove(match)
-                    updates.append((*(values[c] for c in MERGED_UPDATE_COLUMNS), match["id"]))
+    def settle_loose_legs(self, plan: leg_rules.Plan, batch: Batch) -> None:
+        """Place the loose legs merging looked at: a leg that has a call is no discarded call
+        (its provisional discarded call is removed, and it counts with the calls), one without
+        a call is a discarded call (made again if it had been removed when the leg had a call).
+
+        A loose leg of this batch is counted neither way yet; one of an earlier batch was
+        counted as discarded while it had a discarded call, as a call otherwise."""
+        if not plan.joined and not plan.alone:
+            return
+        mine = set(batch.loose)
+        discarded = self.store.discarded_among([*plan.joined, *plan.alone])
+        counts: dict[int, Counter] = {}
+        for record in plan.joined:
+            if record in discarded:  # it had no call until now
+                counted = counts.setdefault(record[0], Counter())
+                counted["calls"] += 1
+                if record not in mine:
+                    counted["discarded"] -= 1
+        self.store.drop_discards(r for r in plan.joined if r in discarded)
+        lost = [r for r in plan.alone if r not in discarded]  # its call is gone
+        for record in plan.alone:
+            if record in mine or record in lost:
+                counted = counts.setdefault(record[0], Counter())
+                counted["discarded"] += 1
+                if record in mine:
+                    batch.summary.discarded[DISCARD_REASON_LABELS[UNRECOGNISED]] += 1
                 else:
-                    values.update(site_id=site_id, segment_id=None, raw_offset=None, leg_key=key,
-                                  kind=CallKind.MERGED.value)
-                    inserts.append(tuple(values[c] for c in CALL_COLUMNS))
-            stale.extend(r["id"] for r in existing)
+                    counted["calls"] -= 1
+        if lost:
+            self.rediscard(lost)
+        for segment_id, counted in counts.items():
+            self.store.count(segment_id, counted)
 
-        with connection.cursor() as cursor:
-            for ids, sql, extra in (
-                (to_leg, f"UPDATE {table} SET kind = %s WHERE ", [CallKind.LEG.value]),
-                (to_call, f"UPDATE {table} SET kind = %s WHERE ", [CallKind.CALL.value]),
-                (stale, f"DELETE FROM {table} WHERE ", []),
-            ):
-                for among, part in _in_lists("id", ids):
-                    cursor.execute(sql + among, [*extra, *part])
-            if updates:
-                quote = connection.ops.quote_name
-                assignments = ", ".join(f"{quote(c)} = %s" for c in MERGED_UPDATE_COLUMNS)
-                cursor.executemany(f"UPDATE {table} SET {assignments} WHERE id = %s", updates)
-            self.insert(cursor, Call, CALL_COLUMNS, self.call_sql, inserts)
+    def rediscard(self, records: list[tuple[int, int]]) -> None:
+        """Discarded calls again for loose legs whose call is gone, with their raw text."""
+        days = dict(SpoolSegment.objects.filter(pk__in={s for s, _ in records}).values_list("pk", "day"))
+        found = []
+        for segment_id, offset in records:
+            read, _ = self.spool.read(self.site.code, days[segment_id], offset, 1)
+            if read:
+                found.append((read[0], segment_id))
+        now = self.store.adapt_instant(dt.datetime.now(UTC))
+        rows = [
+            self.rows.discard_row(segment_id, record, UNRECOGNISED,
+                                   "a leg of no extension whose call is gone: no extension of the site took part",
+                                   None, "", now)
+            for record, segment_id in found
+        ]
+        self.store.write([], rows)
 
     # --- mining new records ------------------------------------------------------
     def segment(self, day: dt.date) -> SpoolSegment:
@@ -585,6 +347,7 @@ class SiteMiner:
         summary = MineSummary()
         started = time.perf_counter()
         batches = 0
+        sample: list[bytes] = []
         for day in self.spool.days(self.site.code):
             size = self.spool.size(self.site.code, day)
             segment = self.segment(day)
@@ -598,50 +361,70 @@ class SiteMiner:
             else:
                 made = self.made_batches(day, offset, segment.pk, driver, batch_size)
             try:
-                for end, driver_state, call_rows, discard_rows, counts, batch in made:
-                    keys, whole = self.prepare_legs(call_rows)
+                for batch in made:
                     try:
                         with transaction.atomic():
-                            claimed = SpoolSegment.objects.filter(pk=segment.pk, mined_offset=offset).update(
-                                mined_offset=end,
-                                driver_state=driver_state,
-                                **{name: F(name) + value for name, value in counts.items()},
-                            )
-                            if not claimed:
-                                raise ConcurrentMining
-                            self.write(call_rows, discard_rows)
-                            self.merge_legs(keys, batch, whole)
+                            self.store.claim(segment.pk, offset, batch.end, batch.driver_state, batch.counts)
+                            self.write(batch)
                     except ConcurrentMining:
                         # Another process (the Miner service, another import) committed these
                         # records first; they are its to report, and it goes on with the site.
                         log.info("site %s: %s is being mined by another process", self.site.code, segment)
                         break
-                    summary.add(batch)
-                    offset = end
+                    summary.add(batch.summary)
+                    if len(sample) < READING_SAMPLE:
+                        sample.extend(batch.sample[:READING_SAMPLE - len(sample)])
+                    offset = batch.end
                     batches += 1
                     if max_batches is not None and batches >= max_batches:
-                        summary.seconds = time.perf_counter() - started
-                        return summary
+                        break
             finally:
                 made.close()
+            if max_batches is not None and batches >= max_batches:
+                break
         summary.seconds = time.perf_counter() - started
+        self.check_reading(summary, sample)
         return summary
 
     def made_batches(self, day: dt.date, offset: int, segment_id: int, driver, batch_size: int):
-        """(end offset, driver state, call rows, discard rows, counts, summary) of each batch
-        from ``offset``, in order: everything but the writing."""
-        for records, end, outcomes, driver_state in self._parsed_batches(day, offset, driver, batch_size):
-            yield (end, driver_state, *self.process(segment_id, records, outcomes))
-
-    def _parsed_batches(self, day: dt.date, offset: int, driver, batch_size: int):
-        """(records, end offset, outcomes, driver state after them) for each batch, in order."""
+        """Each batch from ``offset``, in order, made but not written."""
         while True:
             records, end = self.spool.read(self.site.code, day, offset, batch_size)
             if not records:
                 return
-            outcomes = parse_records(driver, records)
-            yield records, end, outcomes, driver.get_state()
+            batch = self.process(segment_id, records, parse_records(driver, records))
+            batch.end, batch.driver_state = end, driver.get_state()
+            yield batch
             offset = end
+
+    # --- the wrong driver ----------------------------------------------------------
+    def check_reading(self, summary: MineSummary, sample: list[bytes]) -> None:
+        """Say plainly when a site's records are not being read as calls (most skipped as
+        "not calls" or unreadable, none a call), naming the driver that reads them; clear
+        the notice once records make calls again."""
+        site = self.site
+        if summary.total_calls or summary.loose_legs:
+            self.reading_fine()
+            return
+        unread = summary.skipped_other + summary.rejected
+        if summary.records < READING_CHECK_RECORDS or unread * 2 <= summary.records:
+            return
+        now = timezone.now()
+        if site.reading_problem and site.reading_problem_at and now - site.reading_problem_at < READING_NOTICE_EVERY:
+            summary.reading_problem = site.reading_problem
+            return
+        problem = reading_problem(site, summary, sample)
+        Site.objects.filter(pk=site.pk).update(reading_problem=problem, reading_problem_at=now)
+        site.reading_problem, site.reading_problem_at = problem, now
+        summary.reading_problem = problem
+        log.warning("%s", problem)
+
+    def reading_fine(self) -> None:
+        """Records make calls: the site has no reading problem (any more)."""
+        site = self.site
+        if site.reading_problem:
+            Site.objects.filter(pk=site.pk).update(reading_problem="", reading_problem_at=None)
+            site.reading_problem, site.reading_problem_at = "", None
 
     # --- reprocessing discarded calls ----------------------------------------
     def reprocess(self, batch_size: int | None = None) -> MineSummary:
@@ -653,36 +436,48 @@ class SiteMiner:
         targets: dict[int, set[int]] = {}
         for segment_id, offset in DiscardedCall.objects.filter(site=self.site).values_list("segment_id", "raw_offset"):
             targets.setdefault(segment_id, set()).add(offset)
-        summary = self.replay(targets, batch_size)
-        summary.reprocessed = sum(len(offsets) for offsets in targets.values())
-        return summary
+        return self.replay(targets, batch_size)
 
     def recalculate(
         self, first: dt.date | None = None, last: dt.date | None = None, batch_size: int | None = None,
         progress: Callable[[str], None] | None = None,
     ) -> MineSummary:
-        """Make the calls that started between two local days again, from the spool.
+        """Make the calls of a period again from the spool.
 
-        Exactly as a fresh import would make them today: the current directory,
-        tariffs and rules apply. Calls outside the period are not touched.
+        Exactly as a fresh import would make them today: the current driver,
+        directory, tariffs and rules apply. The period is local days of the site
+        by call start; without one, every call. The calls (and legs) that started
+        in the period are made again, and so are the records that made nothing
+        (skipped as "not calls", say, under the wrong driver) and would now make a
+        call in the period. Calls outside the period, and discarded calls (which
+        ``reprocess`` makes again), are not touched.
         """
-        calls = Call.rows.filter(site=self.site, segment__isnull=False)
-        if first:
-            calls = calls.filter(start__gte=dt.datetime.combine(first, dt.time(), tzinfo=self.site.zone))
-        if last:
-            calls = calls.filter(
-                start__lt=dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), tzinfo=self.site.zone)
-            )
+        zone = self.site.zone
+        since = dt.datetime.combine(first, dt.time(), tzinfo=zone) if first else None
+        until = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), tzinfo=zone) if last else None
         targets: dict[int, set[int]] = {}
-        for segment_id, offset in calls.values_list("segment_id", "raw_offset").iterator(chunk_size=20000):
+        made = Call.rows.filter(site=self.site, segment__isnull=False)
+        if since:
+            made = made.filter(start__gte=since)
+        if until:
+            made = made.filter(start__lt=until)
+        for segment_id, offset in made.values_list("segment_id", "raw_offset").iterator(chunk_size=20000):
             targets.setdefault(segment_id, set()).add(offset)
-        summary = self.replay(targets, batch_size, progress)
-        summary.reprocessed = sum(len(offsets) for offsets in targets.values())
-        return summary
+        # Records that made nothing are looked for in the day files that can hold the period
+        # (a day file is a UTC day of receipt; a day either side covers every time zone).
+        segments = SpoolSegment.objects.filter(site=self.site)
+        if since:
+            segments = segments.filter(day__gte=(since.astimezone(UTC) - dt.timedelta(days=1)).date())
+        if until:
+            segments = segments.filter(day__lte=(until.astimezone(UTC) + dt.timedelta(days=1)).date())
+        scan = {pk: (since, until) for pk in segments.values_list("pk", flat=True)}
+        for pk in scan:
+            targets.setdefault(pk, set())
+        return self.replay(targets, batch_size, progress, scan)
 
     def replay(
         self, targets: dict[int, set[int]], batch_size: int | None = None,
-        progress: Callable[[str], None] | None = None,
+        progress: Callable[[str], None] | None = None, scan: dict[int, tuple] | None = None,
     ) -> MineSummary:
         """Run chosen raw records through the pipeline again and replace what they made.
 
@@ -690,88 +485,124 @@ class SiteMiner:
         from its start, so the driver sees its header lines exactly as the first
         time; only the chosen records go on through the pipeline. Whatever they
         made before (a call or a discarded call) is replaced, batch by batch, in
-        one transaction per batch.
+        one transaction per batch. ``scan`` maps segment ids to a period (UTC
+        instants, either open): records of those segments that made nothing are
+        chosen too when they now make something that starts in the period.
         """
         batch_size = batch_size or settings.MINER_BATCH_SIZE
         summary = MineSummary()
         started = time.perf_counter()
         self.load_extensions()
+        scan = scan or {}
         for segment in SpoolSegment.objects.filter(pk__in=list(targets)).order_by("day"):
             wanted = targets[segment.pk]
+            period = scan.get(segment.pk)
+            made = self.store.made_offsets(segment.pk) if period is not None else None
             done = 0
-            args = (segment.pk, segment.day, segment.mined_offset, wanted, batch_size)
+            args = (segment.pk, segment.day, segment.mined_offset, wanted, batch_size, made, period)
             if ahead.worth_it(segment.mined_offset):
                 remade = ahead.batches_ahead(self, "remade_batches", *args)
             else:
                 remade = self.remade_batches(*args)
             try:
-                for offsets, call_rows, discard_rows, counts, batch in remade:
-                    keys, whole = self.prepare_legs(call_rows)
+                for batch in remade:
                     with transaction.atomic():
                         # The calls these records were legs of are merged again below.
-                        removed_calls, removed_discards = self.remove_made(segment.pk, offsets, keys)
-                        self.write(call_rows, discard_rows)
-                        self.merge_legs(keys, batch, whole)
-                        SpoolSegment.objects.filter(pk=segment.pk).update(
-                            calls=F("calls") - removed_calls + counts["calls"],
-                            discarded=F("discarded") - removed_discards + counts["discarded"],
-                            skipped_internal=F("skipped_internal") + counts["skipped_internal"],
-                        )
-                    done += len(offsets)
-                    summary.add(batch)
+                        keys: set[str] = set()
+                        removed_calls, removed_discards = self.store.remove_made(segment.pk, batch.offsets, keys)
+                        keys_made, whole = self.prepare_legs(batch.calls)
+                        self.store.write(batch.calls, batch.discards)
+                        self.merge_legs(keys | keys_made, batch, whole)
+                        counts = batch.counts
+                        self.store.count(segment.pk, {
+                            "calls": counts["calls"] - removed_calls,
+                            "discarded": counts["discarded"] - removed_discards,
+                            "skipped_internal": counts["skipped_internal"],
+                            "skipped_other": counts["skipped_other"],
+                        })
+                    done += len(batch.offsets)
+                    summary.add(batch.summary)
+                    summary.reprocessed += len(batch.offsets)
                     if progress:
-                        progress(f"{segment}: {done}/{len(wanted)} records made again")
+                        progress(f"{segment}: {done}/{max(len(wanted), done)} records made again")
             finally:
                 remade.close()
         summary.seconds = time.perf_counter() - started
+        if summary.total_calls:
+            self.reading_fine()
         return summary
 
-    def remove_made(self, segment_id: int, offsets: list[int], keys: set[str]) -> tuple[int, int]:
-        """Delete what these records of a segment made (calls, discarded calls), adding the
-        leg keys of the calls to ``keys``; returns how many of each were deleted."""
-        calls = connection.ops.quote_name(Call._meta.db_table)
-        discards = connection.ops.quote_name(DiscardedCall._meta.db_table)
-        removed_calls = removed_discards = 0
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                # Joined with the offsets as a set: a long ``= ANY(array)`` would be searched
-                # element by element for every row the plan visits.
-                using = "USING unnest(%s::bigint[]) AS chosen(raw_offset) WHERE t.segment_id = %s " \
-                        "AND t.raw_offset = chosen.raw_offset"
-                cursor.execute(f"DELETE FROM {calls} t {using} RETURNING t.leg_key", [offsets, segment_id])
-                found = cursor.fetchall()
-                keys.update(key for (key,) in found if key)
-                cursor.execute(f"DELETE FROM {discards} t {using}", [offsets, segment_id])
-                return len(found), cursor.rowcount
-            for among, part in _in_lists("raw_offset", offsets):
-                where = f"segment_id = %s AND {among}"
-                cursor.execute(f"SELECT leg_key FROM {calls} WHERE {where} AND leg_key IS NOT NULL",
-                               [segment_id, *part])
-                keys.update(key for (key,) in cursor.fetchall())
-                cursor.execute(f"DELETE FROM {calls} WHERE {where}", [segment_id, *part])
-                removed_calls += cursor.rowcount
-                cursor.execute(f"DELETE FROM {discards} WHERE {where}", [segment_id, *part])
-                removed_discards += cursor.rowcount
-        return removed_calls, removed_discards
+    def remade_batches(self, segment_id: int, day: dt.date, end: int, wanted: set[int], batch_size: int,
+                       made: set[int] | None = None, period: tuple | None = None):
+        """The chosen records of a segment made again, batch by batch, not written.
 
-    def remade_batches(self, segment_id: int, day: dt.date, end: int, wanted: set[int], batch_size: int):
-        """(offsets, call rows, discard rows, counts, summary) for the chosen records of a
-        segment, batch by batch: everything :meth:`replay` does but the writing."""
+        A record is chosen when its offset is ``wanted``, or (with ``made`` and
+        ``period``) when it made nothing before (its offset is not in ``made``)
+        and now makes something in the period. A record that made nothing was
+        counted as skipped: it is taken off that count (as an internal call when
+        it reads as one, else as "not a call").
+        """
         remaining = set(wanted)
         driver = self.site.make_driver()
         offset = 0
-        while remaining and offset < end:
+        since, until = period if period is not None else (None, None)
+        while (remaining or made is not None) and offset < end:
             records, offset = self.spool.read(self.site.code, day, offset, batch_size)
             if not records:
                 return
             # Parse everything so the driver's state follows the file, keep only the chosen ones.
             outcomes = parse_records(driver, records)
-            chosen = [(r, o) for r, o in zip(records, outcomes, strict=True) if r.offset in remaining]
+            chosen, outcomes_chosen = [], []
+            skipped = Counter()
+            for record, outcome in zip(records, outcomes, strict=True):
+                if record.offset in remaining:
+                    pass
+                elif made is None or record.offset in made or not self.now_makes(outcome, since, until):
+                    continue
+                else:
+                    verdict = self.classifier.classify(outcome) if type(outcome) is CdrRecord else None
+                    internal = type(verdict) is tuple and verdict[0] == INTERNAL
+                    skipped["skipped_internal" if internal else "skipped_other"] += 1
+                chosen.append(record)
+                outcomes_chosen.append(outcome)
             if not chosen:
                 continue
-            offsets = [r.offset for r, _ in chosen]
+            offsets = [r.offset for r in chosen]
             remaining.difference_update(offsets)
-            yield (offsets, *self.process(segment_id, [r for r, _ in chosen], [o for _, o in chosen]))
+            batch = self.process(segment_id, chosen, outcomes_chosen)
+            for name, value in skipped.items():
+                batch.counts[name] -= value
+            batch.offsets = offsets
+            batch.sample = []
+            yield batch
+
+    @staticmethod
+    def now_makes(outcome, since: dt.datetime | None, until: dt.datetime | None) -> bool:
+        """Whether a driver outcome is a call record starting in the period."""
+        if type(outcome) is not CdrRecord:
+            return False
+        start = outcome.start
+        return (since is None or start >= since) and (until is None or start < until)
+
+
+def reading_problem(site: Site, summary: MineSummary, sample: list[bytes]) -> str:
+    """What to tell an administrator whose site's records make no calls, naming the
+    driver that reads them (``calltally drivers detect`` on the same records)."""
+    told = (f"site {site.code}: none of {summary.records} records became a call with the {site.driver} driver "
+            f"({summary.skipped_other} skipped as not calls, {summary.rejected} unreadable).")
+    candidates = [c for c in detect(b"\n".join(sample_lines(b"\n".join(sample)))) if c.confidence >= 0.5]
+    best = next((c for c in candidates if c.driver != site.driver or c.options), None)
+    if best is None:
+        return told + " No driver reads them as calls: check what the PBX sends (calltally spool show " \
+                      f"--site {site.code})."
+    options = "".join(f" --driver-option {key}={option_text(value)}" for key, value in best.options.items())
+    return (told + f" They read as {best.driver} records ({best.confidence:.0%} of a sample): "
+            f"calltally site set {site.code} --driver {best.driver}{options}, then calltally recalc "
+            f"--site {site.code} makes their calls.")
+
+
+def option_text(value) -> str:
+    return shlex.quote(value if isinstance(value, str) else json.dumps(value))
 
 
 def mine_sites(sites: Iterable[Site], spool: Spool | None = None, **kwargs) -> MineSummary:
@@ -800,39 +631,3 @@ def reprocess_sites(sites: Iterable[Site], spool: Spool | None = None) -> MineSu
     total.seconds = time.perf_counter() - started
     return total
 
-
-def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
-    quote = connection.ops.quote_name
-    return "INSERT INTO {} ({}) VALUES ({})".format(
-        quote(table), ", ".join(quote(c) for c in columns), ", ".join(["%s"] * len(columns))
-    )
-
-
-def _in_lists(column: str, values: list) -> Iterator[tuple[str, list]]:
-    """(condition, its parameters) pairs that together cover ``values``: one array
-    parameter on PostgreSQL, ``IN`` lists of :data:`KEY_CHUNK` placeholders on SQLite
-    (whose statements take a bounded number of parameters)."""
-    if connection.vendor == "postgresql":
-        if values:
-            yield f"{column} = ANY(%s)", [list(values)]
-        return
-    for start in range(0, len(values), KEY_CHUNK):
-        part = values[start:start + KEY_CHUNK]
-        yield f"{column} IN ({', '.join(['%s'] * len(part))})", part
-
-
-def _sqlite_instant(value: dt.datetime) -> str:
-    # What Django's SQLite backend stores for an aware datetime: naive UTC text.
-    if value.tzinfo is not UTC:
-        value = value.astimezone(UTC)
-    return value.replace(tzinfo=None).isoformat(" ")
-
-
-def _identity(value):
-    return value
-
-
-def _raw_text(raw: bytes) -> str:
-    text = decode(raw)
-    # PostgreSQL text cannot hold NUL; show it the way editors do.
-    return text.replace("\x00", "\\x00")

@@ -1,8 +1,77 @@
-"""Human-readable mining summaries for the CLI."""
+"""What a mining run did: counted while mining, printed by the CLI and logged by the Miner."""
 
 from __future__ import annotations
 
-from .pipeline import MineSummary
+from collections import Counter
+from dataclasses import dataclass, field
+
+from calltally.vocabulary import DIRECTIONS
+
+
+@dataclass
+class MineSummary:
+    """What a mining run did; printed by ``calltally import`` and the Miner's log."""
+
+    records: int = 0
+    calls: Counter = field(default_factory=Counter)  # by direction
+    discarded: Counter = field(default_factory=Counter)  # by reason label
+    skipped_internal: int = 0
+    skipped_other: int = 0
+    reprocessed: int = 0
+    auto_acquired: int = 0
+    unrated: int = 0  # outbound calls no tariff rate matched
+    unallocated_accounts: int = 0  # outbound calls whose account code matches no account
+    merged_calls: int = 0  # merged calls made or brought up to date
+    merged_legs: int = 0  # the legs those merged calls are made of
+    loose_legs: int = 0  # records of no extension kept as legs of their call (queues, Local channels)
+    rejected: int = 0  # records the driver could not read (among the discarded)
+    seconds: float = 0.0
+    # Set when the records are not being read as calls (most skipped or rejected, none a call):
+    # what is wrong and how to fix it.
+    reading_problem: str = ""
+
+    def add(self, other: MineSummary) -> None:
+        self.records += other.records
+        self.calls.update(other.calls)
+        self.discarded.update(other.discarded)
+        self.skipped_internal += other.skipped_internal
+        self.skipped_other += other.skipped_other
+        self.reprocessed += other.reprocessed
+        self.auto_acquired += other.auto_acquired
+        self.unrated += other.unrated
+        self.unallocated_accounts += other.unallocated_accounts
+        self.merged_calls += other.merged_calls
+        self.merged_legs += other.merged_legs
+        self.loose_legs += other.loose_legs
+        self.rejected += other.rejected
+        self.reading_problem = other.reading_problem or self.reading_problem
+
+    @property
+    def total_calls(self) -> int:
+        return sum(self.calls.values())
+
+    @property
+    def total_discarded(self) -> int:
+        return sum(self.discarded.values())
+
+    def as_dict(self) -> dict:
+        return {
+            "records": self.records,
+            "calls": self.total_calls,
+            "calls_by_direction": {d: self.calls.get(d, 0) for d in DIRECTIONS},
+            "discarded": self.total_discarded,
+            "discarded_by_reason": dict(sorted(self.discarded.items())),
+            "skipped_internal": self.skipped_internal,
+            "skipped_not_calls": self.skipped_other,
+            "auto_acquired_extensions": self.auto_acquired,
+            "unrated": self.unrated,
+            "unallocated_account_codes": self.unallocated_accounts,
+            "merged_calls": self.merged_calls,
+            "merged_legs": self.merged_legs,
+            "loose_legs": self.loose_legs,
+            "reading_problem": self.reading_problem or None,
+            "seconds": round(self.seconds, 3),
+        }
 
 
 def summary_lines(summary: MineSummary) -> list[str]:
@@ -15,6 +84,8 @@ def summary_lines(summary: MineSummary) -> list[str]:
     if data["merged_calls"]:
         lines.append(f"merged calls      {data['merged_calls']:>9}  (made of {data['merged_legs']} of those records: "
                      "ring groups, transfers, forwards)")
+    if data["loose_legs"]:
+        lines.append(f"legs of no ext.   {data['loose_legs']:>9}  (queue and Local-channel records of calls)")
     reasons = ", ".join(f"{k} {v}" for k, v in data["discarded_by_reason"].items())
     lines.append(f"discarded         {data['discarded']:>9}" + (f"  ({reasons})" if reasons else ""))
     lines.append(f"skipped internal  {data['skipped_internal']:>9}")
@@ -29,4 +100,6 @@ def summary_lines(summary: MineSummary) -> list[str]:
     if summary.reprocessed:
         lines.append(f"reprocessed       {summary.reprocessed:>9}")
     lines.append(f"seconds           {data['seconds']:>9.2f}")
+    if summary.reading_problem:
+        lines.append(f"WARNING: {summary.reading_problem}")
     return lines

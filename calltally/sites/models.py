@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 import zoneinfo
+from collections.abc import Callable
 from functools import cached_property
 
 from django.core.exceptions import ValidationError
@@ -66,6 +67,11 @@ class Site(models.Model):
     )
     enabled = models.BooleanField(default=True)
     created = models.DateTimeField(auto_now_add=True)
+    # Set by the Miner when the site's records are not being read as calls (most skipped as
+    # "not calls" or unreadable: the wrong driver, say), with what to do; cleared when
+    # records make calls again. Shown by `calltally status`, `import` and the site page.
+    reading_problem = models.TextField(blank=True, editable=False)
+    reading_problem_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["code"]
@@ -102,6 +108,17 @@ class Site(models.Model):
     @cached_property
     def zone(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.timezone)
+
+    def extension_matcher(self) -> Callable[[str], bool]:
+        """The internal extension plan as a fast predicate on a whole number."""
+        if self.internal_pattern:
+            return re.compile(self.internal_pattern).fullmatch  # type: ignore[return-value]
+        low, high = self.internal_digits_min, self.internal_digits_max
+
+        def by_length(number: str) -> bool:
+            return low <= len(number) <= high and number.isdecimal()
+
+        return by_length
 
     @property
     def extension_plan(self) -> str:

@@ -112,21 +112,22 @@ def test_reprocessing_turns_discarded_calls_into_calls_once_the_extension_exists
 
 
 def test_a_failure_inside_a_batch_commits_neither_calls_nor_checkpoint(hq, spool, monkeypatch):
+    from calltally.miner.store import Store
     from calltally.spool.services import spool_file
 
     spool_file(hq, ASTERISK)
-    real_write = SiteMiner.write
+    real_write = Store.write
 
     def write_then_crash(self, call_rows, discard_rows):
         real_write(self, call_rows, discard_rows)
         raise RuntimeError("power cut")
 
-    monkeypatch.setattr(SiteMiner, "write", write_then_crash)
+    monkeypatch.setattr(Store, "write", write_then_crash)
     with pytest.raises(RuntimeError):
         SiteMiner(hq).mine()
     assert Call.objects.count() == 0
     assert SpoolSegment.objects.get(site=hq).mined_offset == 0
-    monkeypatch.setattr(SiteMiner, "write", real_write)
+    monkeypatch.setattr(Store, "write", real_write)
     SiteMiner(hq).mine()
     assert Call.objects.count() == 4
 

@@ -39,7 +39,7 @@ class PerSecond:
     def __init__(self):
         self.calls = []
 
-    def __call__(self, *, e164, direction, start, talk_seconds, answered, device=""):
+    def __call__(self, *, e164, direction, start, talk_seconds, answered, device="", category=""):
         self.calls.append((e164, direction, start, talk_seconds))
         cost = Decimal("0.10") + Decimal("0.01") * talk_seconds if talk_seconds else Decimal(0)
         return Rating(cost, "EUR", "Plan (2026-01-01)", "39", "peak", talk_seconds, "", "", False)

@@ -1,0 +1,228 @@
+"""Every SQL statement of the Miner, for SQLite and PostgreSQL.
+
+The Miner writes a batch in one transaction with a handful of statements,
+never one per call: the checkpoint claim, one bulk insert per table (COPY on
+PostgreSQL), and for leg merging one grouped key lookup, one fetch and
+set-based updates. Reading calls back for merging uses plain SQL rather than
+the ORM, whose per-value converters would cost more than the merging.
+
+The calls table's columns come from the model: a row is the row maker's
+:data:`~calltally.miner.rows.CALL_ROW` columns followed by every other column
+of the model at its default, so a new column with a default is written
+without a change here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import F
+
+from calltally import db
+from calltally.calls.models import Call, DiscardedCall
+from calltally.spool.models import SpoolSegment
+from calltally.vocabulary import CALL, LEG, MERGED
+
+from . import legs as leg_rules
+from .rows import CALL_ROW, DISCARD_ROW
+
+# Columns of the calls table the row maker does not write, with the model's defaults.
+CALL_FILL = db.defaults_of(Call, [c for c in db.columns_of(Call) if c not in CALL_ROW])
+CALL_COLUMNS = CALL_ROW + tuple(CALL_FILL)
+CALL_WIDTHS = db.widths_of(Call)
+DISCARD_WIDTHS = db.widths_of(DiscardedCall)
+# What a merged call's row gets on each update: everything but its identity.
+MERGED_UPDATE_COLUMNS = tuple(c for c in CALL_ROW if c not in leg_rules.IDENTITY)
+# A row read back for merging: its id, then the row maker's columns.
+FETCHED = ("id", *CALL_ROW)
+COST_QUANTUM = Decimal(1).scaleb(-Call._meta.get_field("cost").decimal_places)
+BOOLEANS = tuple(f.attname for f in Call._meta.concrete_fields if f.get_internal_type() == "BooleanField")
+
+
+class ConcurrentMining(Exception):
+    """Another process committed this batch first; ours is rolled back."""
+
+
+class Store:
+    """Reads and writes one site's calls, discarded calls and checkpoints."""
+
+    def __init__(self, site_id: int):
+        self.site_id = site_id
+        self.sqlite = connection.vendor == "sqlite"
+        self.adapt_instant = db.instant_adapter()
+        self.table = db.table(Call)
+        self.discard_table = db.table(DiscardedCall)
+        self.call_sql = db.insert_sql(Call, CALL_COLUMNS)
+        self.discard_sql = db.insert_sql(DiscardedCall, DISCARD_ROW)
+        self.fill = tuple(CALL_FILL.values())
+
+    # --- a batch ----------------------------------------------------------------
+    def claim(self, segment_id: int, offset: int, end: int, driver_state, counts: dict[str, int]) -> None:
+        """Move the checkpoint from ``offset`` to ``end``: the first statement of a batch's
+        transaction. Raises :class:`ConcurrentMining` when another process moved it first."""
+        claimed = SpoolSegment.objects.filter(pk=segment_id, mined_offset=offset).update(
+            mined_offset=end, driver_state=driver_state,
+            **{name: F(name) + value for name, value in counts.items()},
+        )
+        if not claimed:
+            raise ConcurrentMining
+
+    def count(self, segment_id: int, counts: dict[str, int]) -> None:
+        """Add to a segment's counters (replays, loose legs that found their call)."""
+        changes = {name: F(name) + value for name, value in counts.items() if value}
+        if changes:
+            SpoolSegment.objects.filter(pk=segment_id).update(**changes)
+
+    def write(self, call_rows: list[tuple], discard_rows: list[tuple]) -> None:
+        fill = self.fill
+        if fill:
+            call_rows = [row + fill for row in call_rows]
+        with connection.cursor() as cursor:
+            db.insert_rows(cursor, Call, CALL_COLUMNS, call_rows, self.call_sql)
+            db.insert_rows(cursor, DiscardedCall, DISCARD_ROW, discard_rows, self.discard_sql)
+
+    def remove_made(self, segment_id: int, offsets: list[int], keys: set[str]) -> tuple[int, int]:
+        """Delete what these records of a segment made (calls, discarded calls), adding the
+        leg keys of the calls to ``keys``; returns how many of each were deleted."""
+        calls, discards = self.table, self.discard_table
+        removed_calls = removed_discards = 0
+        with connection.cursor() as cursor:
+            if not self.sqlite:
+                # Joined with the offsets as a set: a long ``= ANY(array)`` would be searched
+                # element by element for every row the plan visits.
+                using = "USING unnest(%s::bigint[]) AS chosen(raw_offset) WHERE t.segment_id = %s " \
+                        "AND t.raw_offset = chosen.raw_offset"
+                cursor.execute(f"DELETE FROM {calls} t {using} RETURNING t.leg_key", [offsets, segment_id])
+                found = cursor.fetchall()
+                keys.update(key for (key,) in found if key)
+                cursor.execute(f"DELETE FROM {discards} t {using}", [offsets, segment_id])
+                return len(found), cursor.rowcount
+            for among, part in db.in_lists("raw_offset", offsets):
+                where = f"segment_id = %s AND {among}"
+                cursor.execute(f"SELECT leg_key FROM {calls} WHERE {where} AND leg_key IS NOT NULL",
+                               [segment_id, *part])
+                keys.update(key for (key,) in cursor.fetchall())
+                cursor.execute(f"DELETE FROM {calls} WHERE {where}", [segment_id, *part])
+                removed_calls += cursor.rowcount
+                cursor.execute(f"DELETE FROM {discards} WHERE {where}", [segment_id, *part])
+                removed_discards += cursor.rowcount
+        return removed_calls, removed_discards
+
+    def made_offsets(self, segment_id: int) -> set[int]:
+        """The offsets of a segment's records that made a call, a leg or a discarded call."""
+        made: set[int] = set()
+        with connection.cursor() as cursor:
+            for table in (self.table, self.discard_table):
+                cursor.execute(f"SELECT raw_offset FROM {table} WHERE segment_id = %s", [segment_id])
+                made.update(offset for (offset,) in cursor.fetchall())
+        return made
+
+    # --- leg merging --------------------------------------------------------------
+    def keys_to_merge(self, keys: Iterable[str]) -> list[tuple[str, int, str]]:
+        """(key, rows, highest kind) of the keys with more than one row, or with a leg or a
+        merged call (which may need undoing). The partial leg index answers it alone."""
+        found = []
+        with connection.cursor() as cursor:
+            for among, part in db.in_lists("leg_key", sorted(keys)):
+                cursor.execute(
+                    f"SELECT leg_key, COUNT(*), MAX(kind) FROM {self.table} WHERE site_id = %s "
+                    f"AND {among} GROUP BY leg_key HAVING COUNT(*) > 1 OR MAX(kind) <> %s",
+                    [self.site_id, *part, CALL],
+                )
+                found.extend(cursor.fetchall())
+        return found
+
+    def rows_of(self, keys: list[str]) -> dict[str, list[dict]]:
+        """Every row stored under these keys, as the dicts the leg rule reads."""
+        # No ORDER BY: with one, SQLite would walk the (site, start) index instead of the leg index.
+        columns = db.quoted(FETCHED)
+        found: dict[str, list[dict]] = {}
+        key_at = FETCHED.index("leg_key")
+        with connection.cursor() as cursor:
+            for among, part in db.in_lists("leg_key", keys):
+                cursor.execute(f"SELECT {columns} FROM {self.table} WHERE site_id = %s AND {among}",
+                               [self.site_id, *part])
+                for values in cursor.fetchall():
+                    found.setdefault(values[key_at], []).append(self.fetched(values))
+        return found
+
+    def fetched(self, values: tuple) -> dict:
+        """A row read back, typed as the ORM would type it."""
+        row = dict(zip(FETCHED, values, strict=True))
+        if self.sqlite:  # SQLite: naive UTC instants as text, 0/1, numbers
+            start = row["start"]
+            if isinstance(start, str):
+                start = dt.datetime.fromisoformat(start)
+            row["start"] = start.replace(tzinfo=dt.UTC)
+            cost = row["cost"]
+            row["cost"] = (cost if isinstance(cost, Decimal) else Decimal(str(cost))).quantize(COST_QUANTUM)
+            for name in BOOLEANS:
+                if name in row:
+                    row[name] = bool(row[name])
+        return row
+
+    def apply(self, plan: leg_rules.Plan) -> None:
+        """Write what merging decided (see :func:`calltally.miner.legs.plan`)."""
+        table, adapt = self.table, self.adapt_instant
+        with connection.cursor() as cursor:
+            for ids, sql, extra in (
+                (plan.to_leg, f"UPDATE {table} SET kind = %s WHERE ", [LEG]),
+                (plan.to_call, f"UPDATE {table} SET kind = %s WHERE ", [CALL]),
+                (plan.stale, f"DELETE FROM {table} WHERE ", []),
+            ):
+                for among, part in db.in_lists("id", ids):
+                    cursor.execute(sql + among, [*extra, *part])
+            if plan.updates:
+                rows = []
+                for pk, values in plan.updates:
+                    values = dict(values, start=adapt(values["start"]))
+                    rows.append((*(values[c] for c in MERGED_UPDATE_COLUMNS), pk))
+                assignments = ", ".join(f"{connection.ops.quote_name(c)} = %s" for c in MERGED_UPDATE_COLUMNS)
+                cursor.executemany(f"UPDATE {table} SET {assignments} WHERE id = %s", rows)
+            if plan.inserts:
+                rows = []
+                for key, values in plan.inserts:
+                    values = dict(values, site_id=self.site_id, segment_id=None, raw_offset=None, leg_key=key,
+                                  kind=MERGED, start=adapt(values["start"]))
+                    rows.append(tuple(values[c] for c in CALL_ROW) + self.fill)
+                db.insert_rows(cursor, Call, CALL_COLUMNS, rows, self.call_sql)
+
+    def discarded_among(self, records: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:
+        """Which of these (segment, offset) records have a discarded call."""
+        return set(self._each_discard("SELECT segment_id, raw_offset FROM {table} WHERE segment_id = %s AND {among}",
+                                      records, fetch=True))
+
+    def drop_discards(self, records: Iterable[tuple[int, int]]) -> None:
+        """Delete the discarded calls of these (segment, offset) records: loose legs that found their call."""
+        self._each_discard("DELETE FROM {table} WHERE segment_id = %s AND {among}", records, fetch=False)
+
+    def _each_discard(self, sql: str, records: Iterable[tuple[int, int]], fetch: bool) -> list:
+        by_segment: dict[int, set[int]] = {}
+        for segment_id, offset in records:
+            by_segment.setdefault(segment_id, set()).add(offset)
+        found = []
+        with connection.cursor() as cursor:
+            for segment_id, offsets in by_segment.items():
+                for among, part in db.in_lists("raw_offset", sorted(offsets)):
+                    cursor.execute(sql.format(table=self.discard_table, among=among), [segment_id, *part])
+                    if fetch:
+                        found.extend(cursor.fetchall())
+        return found
+
+    def unmerge(self, keys: list[str]) -> None:
+        """Make every row of these keys a call of its own again.
+
+        A key with more rows than any real call has is no call id (a PBX, or a
+        site's generic mapping, that writes one value for every call): merging on
+        it would fold a day of calls into one.
+        """
+        with connection.cursor() as cursor:
+            for among, part in db.in_lists("leg_key", keys):
+                cursor.execute(f"DELETE FROM {self.table} WHERE site_id = %s AND {among} AND kind = %s",
+                               [self.site_id, *part, MERGED])
+                # A loose leg (no extension) is no call on its own: it stays a hidden leg.
+                cursor.execute(f"UPDATE {self.table} SET kind = %s WHERE site_id = %s AND {among} AND kind = %s "
+                               "AND extension_number <> ''", [CALL, self.site_id, *part, LEG])
