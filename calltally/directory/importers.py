@@ -541,15 +541,15 @@ class PeopleImport:
 
         People with calls are made inactive instead of deleted, so their history stays.
         """
-        from calltally.calls.models import Call
-
         leaving = [p for p in self.lookups.people.values()
                    if p.username not in self.rows_by_username and not p.is_synced]
         ids = [p.pk for p in leaving]
         with_calls: set[int] = set()
         for start in range(0, len(ids), BATCH):
             part = ids[start:start + BATCH]
-            with_calls.update(Call.rows.filter(person_id__in=part).values_list("person_id", flat=True).distinct())
+            # Through the calls' foreign key: every row counts, legs of merged calls included.
+            with_calls.update(Person.objects.filter(pk__in=part, calls__isnull=False).values_list("pk", flat=True)
+                              .distinct())
         delete = [pk for pk in ids if pk not in with_calls]
         deactivate = [p.pk for p in leaving if p.pk in with_calls and p.active]
         return delete, deactivate

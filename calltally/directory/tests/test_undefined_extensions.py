@@ -10,8 +10,8 @@ import pytest
 
 from calltally.calls.choices import DiscardReason
 from calltally.calls.models import Call, DiscardedCall
+from calltally.calls.services import undefined_extensions
 from calltally.directory.models import Extension, Person
-from calltally.directory.services import undefined_extensions
 
 ASTERISK = Path(__file__).resolve().parents[2] / "miner" / "tests" / "fixtures" / "asterisk-hq.csv"
 pytestmark = pytest.mark.django_db

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
+from calltally.calls.services import create_undefined_extensions, undefined_extensions
 from calltally.cliutil import get_site, print_json
-from calltally.directory.services import create_undefined_extensions, undefined_extensions
 from calltally.miner.pipeline import reprocess_sites
 from calltally.miner.report import summary_lines
 

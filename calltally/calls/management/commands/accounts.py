@@ -5,14 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db.models import Count, F, Max, Min, Q
+from django.db.models import F, Q
 
+from calltally.calls.services import unallocated_accounts
 from calltally.cliutil import get_site, print_json
+from calltally.directory.commandkit import finish, write_export
 from calltally.directory.importers import export_accounts, import_accounts
 from calltally.directory.models import AccountCode
 from calltally.directory.tabular import FORMATS, FileRefused
-
-from .users import finish, write_export
 
 
 class Command(BaseCommand):
@@ -80,17 +80,7 @@ class Command(BaseCommand):
                               f"{row['cost_center'] or '':<12} {row['display']:<20} {row['description']}")
 
     def unallocated(self, options):
-        from calltally.calls.choices import Direction
-        from calltally.calls.models import Call
-
-        calls = Call.objects.filter(direction=Direction.OUTBOUND, account_unallocated=True)
-        if options["site"]:
-            calls = calls.filter(site=get_site(options["site"]))
-        rows = list(
-            calls.values("site__code", "site__timezone", "account_code")
-            .annotate(calls=Count("id"), first=Min("start"), last=Max("start"))
-            .order_by("site__code", "account_code")
-        )
+        rows = unallocated_accounts(get_site(options["site"]) if options["site"] else None)
         if options["json"]:
             print_json([
                 {"site": r["site__code"], "account_code": r["account_code"], "calls": r["calls"],
