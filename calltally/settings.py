@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "django_filters",
     "calltally.sites",
     "calltally.directory",
+    "calltally.accounts",
     "calltally.spool",
     "calltally.calls",
     "calltally.rating",

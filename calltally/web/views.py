@@ -33,6 +33,7 @@ from django.views.generic import DetailView, ListView, TemplateView
 from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
 
+from calltally.accounts.services import password_changed
 from calltally.calls.choices import DiscardReason
 from calltally.calls.models import Call, DiscardedCall
 from calltally.directory.models import Extension
@@ -44,7 +45,6 @@ from calltally.spool.storage import Spool
 
 from . import display
 from .filtersets import CallFilterSet, DiscardedCallFilterSet, ExtensionFilterSet
-from .models import AccountFlags
 from .tables import CallTable, DiscardedCallTable, ExtensionTable, SpoolSegmentTable
 
 NO_ACCESS = (
@@ -75,7 +75,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
-        AccountFlags.objects.filter(user=form.user).update(must_change_password=False)
+        password_changed(form.user)
         return response
 
 

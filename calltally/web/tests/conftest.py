@@ -10,12 +10,12 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
+from calltally.accounts.models import AccountFlags
 from calltally.calls.choices import Direction, DiscardReason, Disposition
 from calltally.calls.models import Call, DiscardedCall
 from calltally.directory.models import CostCenter, Extension, Person
 from calltally.sites.models import Site
 from calltally.spool.models import SpoolSegment
-from calltally.web.models import AccountFlags
 
 UTC = dt.UTC
 PASSWORD = "correct horse battery staple"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from calltally.web.models import AccountFlags
+from calltally.accounts.models import AccountFlags
 
 from .conftest import PASSWORD, make_user
 

@@ -18,15 +18,14 @@ import sys
 import time
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.management import get_commands
 from django.core.management.base import BaseCommand, CommandError
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections
 
+from calltally.accounts.services import ensure_first_admin
 from calltally.services import control
 from calltally.services.heartbeat import BEAT_SECONDS, Heartbeat
 from calltally.services.models import ServiceHeartbeat
-from calltally.web.models import AccountFlags
 
 log = logging.getLogger("calltally.services")
 MAX_BACKOFF = 60
@@ -36,13 +35,9 @@ POLL_SECONDS = 1.0
 
 def ensure_admin(stdout) -> None:
     """First start: an `admin` account with password `admin`, to be changed at first sign-in."""
-    users = get_user_model()
-    with transaction.atomic():
-        if users.objects.exists():
-            return
-        admin = users.objects.create_superuser("admin", "", "admin")
-        AccountFlags.objects.create(user=admin, must_change_password=True)
-    stdout.write("created the account admin with password admin; you will be asked to change it at first sign-in")
+    if ensure_first_admin():
+        stdout.write("created the account admin with password admin; you will be asked to change it at first "
+                     "sign-in")
 
 
 def service_argv(bind: str, web_port: int) -> list[tuple[str, list[str]]]:
