@@ -2,7 +2,33 @@ from __future__ import annotations
 
 from django.db import models
 
-from calltally.sites.models import Connection
+from calltally.sites.models import Site
+
+from .choices import ConnectionKind
+
+
+class Connection(models.Model):
+    """One way a site's raw records arrive (FTP push, TCP stream, folder…).
+
+    ``parameters`` holds the kind's options; the Recorder reads them. Secrets in
+    it are stored hashed or referenced by environment variable, never printed.
+    """
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="connections")
+    kind = models.CharField(max_length=16, choices=ConnectionKind.choices)
+    parameters = models.JSONField(default=dict, blank=True)
+    enabled = models.BooleanField(default=True)
+    created = models.DateTimeField(auto_now_add=True)
+    # The Recorder restarts a connection whose row changed since it started it.
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        # The table the sites app created before connections moved here, beside their collectors.
+        db_table = "sites_connection"
+        ordering = ["site__code", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.site.code}/{self.kind}#{self.pk}"
 
 
 class ConnectionState(models.Model):

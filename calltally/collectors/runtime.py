@@ -102,9 +102,7 @@ class BufferedStatus:
 
     def flush(self) -> None:
         """Write the state to ConnectionState (called from a thread, never per record)."""
-        from calltally.sites.models import Connection
-
-        from .models import ConnectionState
+        from .models import Connection, ConnectionState
 
         with self.lock:
             if not self.dirty:
@@ -145,7 +143,7 @@ class Wanted:
 
 
 def wanted_connections() -> dict[int, Wanted]:
-    from calltally.sites.models import Connection
+    from .models import Connection
 
     close_old_connections()
     rows = Connection.objects.filter(enabled=True, site__enabled=True).values_list(

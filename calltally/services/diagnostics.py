@@ -25,7 +25,8 @@ from django.db.models import Count, Max
 from calltally import __version__
 from calltally.calls.choices import DiscardReason
 from calltally.calls.models import DiscardedCall
-from calltally.sites.models import Connection, Site
+from calltally.collectors.models import Connection
+from calltally.sites.models import Site
 from calltally.spool.storage import Spool
 
 from . import control, rawview

@@ -11,8 +11,8 @@ from django.db.models import Count, Max, Q
 from calltally import conf
 from calltally.calls.choices import DiscardReason
 from calltally.calls.models import Call, DiscardedCall
-from calltally.collectors.models import ConnectionState
-from calltally.sites.models import Connection, Site
+from calltally.collectors.models import Connection, ConnectionState
+from calltally.sites.models import Site
 from calltally.spool.models import SpoolSegment
 from calltally.spool.storage import Spool
 

@@ -1,11 +1,6 @@
 from django.contrib import admin
 
-from .models import Connection, Site
-
-
-class ConnectionInline(admin.TabularInline):
-    model = Connection
-    extra = 0
+from .models import Site
 
 
 @admin.register(Site)
@@ -13,4 +8,3 @@ class SiteAdmin(admin.ModelAdmin):
     list_display = ("code", "name", "driver", "country", "timezone", "currency", "extension_plan", "enabled")
     list_filter = ("driver", "country", "enabled")
     search_fields = ("code", "name")
-    inlines = [ConnectionInline]

@@ -11,7 +11,7 @@ from django.db import models
 
 from calltally.drivers import DriverConfigError, DriverOptions, get_driver_class, make_driver
 
-from .choices import ConnectionKind, TransferBilling
+from .choices import TransferBilling
 
 code_validator = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$",
@@ -130,25 +130,3 @@ class Site(models.Model):
 
     def make_driver(self):
         return make_driver(self.driver, DriverOptions(timezone=self.zone, options=dict(self.driver_options or {})))
-
-
-class Connection(models.Model):
-    """One way a site's raw records arrive (FTP push, TCP stream, folder…).
-
-    ``parameters`` holds the kind's options; the Recorder reads them. Secrets in
-    it are stored hashed or referenced by environment variable, never printed.
-    """
-
-    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="connections")
-    kind = models.CharField(max_length=16, choices=ConnectionKind.choices)
-    parameters = models.JSONField(default=dict, blank=True)
-    enabled = models.BooleanField(default=True)
-    created = models.DateTimeField(auto_now_add=True)
-    # The Recorder restarts a connection whose row changed since it started it.
-    updated = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["site__code", "id"]
-
-    def __str__(self) -> str:
-        return f"{self.site.code}/{self.kind}#{self.pk}"

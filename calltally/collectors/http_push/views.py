@@ -14,10 +14,9 @@ from django.db.models import F
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from calltally.sites.models import Connection
 from calltally.spool.storage import default_spool, split_lines
 
-from ..models import ConnectionState
+from ..models import Connection, ConnectionState
 from . import DEFAULT_MAX_BODY, token_matches
 
 log = logging.getLogger("calltally.recorder")

@@ -14,8 +14,8 @@ import pytest
 from calltally.collectors.base import ConfigError, ConnectionConfig
 from calltally.collectors.folder import FolderCollector
 from calltally.collectors.http_push import HttpPushCollector, hash_token
+from calltally.collectors.models import Connection
 from calltally.collectors.runtime import SpoolSink
-from calltally.sites.models import Connection
 
 from .helpers import RecordingStatus, assert_once, async_wait_for, spooled
 

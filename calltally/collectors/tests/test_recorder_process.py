@@ -12,9 +12,8 @@ import time
 import pytest
 
 from calltally.collectors.http_push import HttpPushCollector
-from calltally.collectors.models import ConnectionState
+from calltally.collectors.models import Connection, ConnectionState
 from calltally.services.models import ServiceHeartbeat
-from calltally.sites.models import Connection
 from calltally.spool.storage import Spool
 
 from .helpers import can_connect, free_port, spooled, wait_for

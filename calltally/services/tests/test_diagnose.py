@@ -10,9 +10,8 @@ import pytest
 from django.core.management.base import CommandError
 
 from calltally import __version__
-from calltally.collectors.models import ConnectionState
+from calltally.collectors.models import Connection, ConnectionState
 from calltally.directory.models import Extension
-from calltally.sites.models import Connection
 
 FIXTURE = Path(__file__).resolve().parents[2] / "miner" / "tests" / "fixtures" / "asterisk-hq.csv"
 PASSWORD = "planted-Pa55word-1"

@@ -13,13 +13,12 @@ from django.db.models import Count
 
 from calltally.calls.choices import DiscardReason
 from calltally.calls.models import Call, DiscardedCall
-from calltally.collectors.models import ConnectionState
+from calltally.collectors.models import Connection, ConnectionState
 from calltally.directory.models import Extension
 from calltally.services import control, today
 from calltally.services.models import ServiceHeartbeat, SiteMonitoring
 from calltally.services.rawview import decode, lines_backwards, offset_received_from
 from calltally.services.status import silent_sites, site_status
-from calltally.sites.models import Connection
 from calltally.spool.models import SpooledFile, SpoolSegment
 
 FIXTURE = Path(__file__).resolve().parents[2] / "miner" / "tests" / "fixtures" / "asterisk-hq.csv"

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from calltally.cliutil import get_site, key_values, print_json
 from calltally.collectors import COLLECTOR_PATHS, collector_class
 from calltally.collectors.base import ConfigError, ConnectionConfig
-from calltally.sites.models import Connection
+from calltally.collectors.models import Connection, ConnectionState
 
 SECRET_WORDS = ("password", "passphrase", "token", "secret", "login_script", "private_key")
 TEST_TIMEOUT = 30
@@ -164,7 +164,6 @@ class Command(BaseCommand):
             raise CommandError("the test failed")
 
     def do_list(self, options):
-        from calltally.collectors.models import ConnectionState
 
         connections = Connection.objects.select_related("site")
         if options.get("site"):
