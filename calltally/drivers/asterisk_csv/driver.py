@@ -236,6 +236,7 @@ class AsteriskChannels:
         )
         self._contexts: dict[str, str | None] = {}
         self._kinds: dict[str, int] = {"": _UNKNOWN}
+        self._phones: dict[str, str] = {}  # device → the numbered phone it is ('' for none or a trunk)
 
     def _kind(self, device: str) -> int:
         kind = self._kinds.get(device)
@@ -272,10 +273,15 @@ class AsteriskChannels:
         never on an outbound row: there the destination is the outside line."""
         if direction == OUTBOUND:
             return ""
-        reached = reached_phone(dest_device, called)
-        if reached and self._kind(dest_device) == _TRUNK:
-            return ""
-        return reached
+        phone = self._phones.get(dest_device)
+        if phone is None:
+            phone = reached_phone(dest_device, "")
+            if phone and self._kind(dest_device) == _TRUNK:
+                phone = ""
+            if len(self._phones) > 50_000:
+                self._phones.clear()
+            self._phones[dest_device] = phone
+        return phone if phone != called else ""
 
     def _direction(self, dcontext: str, orig_device: str, dest_device: str) -> str | None:
         dest = self._kind(dest_device)
@@ -375,8 +381,12 @@ class AsteriskCsvDriver(AsteriskChannels, Driver):
         direction = self._direction(dcontext, orig_device, target)
         src = src.strip() or number_in_clid(clid)
         dst = dst.strip()
-        disposition, talk, ring, answer = leg_outcome(disposition_text, duration, billsec, answer, lastapp,
-                                                      dest_device)
+        if dest_device and disposition_text == "ANSWERED":
+            # The usual row, answered by the channel it names: what leg_outcome gives it, without the call.
+            disposition, talk, ring = ANSWERED, billsec, (duration - billsec if duration > billsec else 0)
+        else:
+            disposition, talk, ring, answer = leg_outcome(disposition_text, duration, billsec, answer, lastapp,
+                                                          dest_device)
         return new_record(
             start,
             talk,

@@ -75,6 +75,7 @@ from ..asterisk_csv.driver import (
     number_in_clid,
 )
 from ..base import (
+    ANSWERED,
     INBOUND,
     INTERNAL,
     OUTBOUND,
@@ -285,8 +286,12 @@ class AsteriskCustomDriver(AsteriskChannels, Driver):
                     direction = INTERNAL
         called = did or dst
         call_id = linkedid.strip() or uniqueid.strip()
-        disposition, talk, ring, answer = leg_outcome(
-            disposition_text, duration, billsec, answer, lastapp, dest_device if self._has_dstchannel else None)
+        if dest_device and disposition_text == "ANSWERED":
+            # The usual row, answered by the channel it names: what leg_outcome gives it, without the call.
+            disposition, talk, ring = ANSWERED, billsec, (duration - billsec if duration > billsec else 0)
+        else:
+            disposition, talk, ring, answer = leg_outcome(
+                disposition_text, duration, billsec, answer, lastapp, dest_device if self._has_dstchannel else None)
         final = self._reached(dest_device, called, direction)
         if not final and did and dst != did and direction != OUTBOUND:
             final = dst
