@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from calltally.drivers.asterisk_csv import AsteriskCsvDriver
-from calltally.drivers.asterisk_csv.driver import device_of, dial_target
+from calltally.drivers.asterisk_csv.driver import device_of, dial_target, leg_outcome
 from calltally.drivers.base import (
     ANSWERED,
     BUSY,
@@ -346,3 +346,27 @@ def test_an_outbound_rows_destination_is_the_outside_line_even_with_a_numbered_p
     by_context = trunk_targets[2]
     assert (by_context.dest_device, by_context.direction_hint) == ("PJSIP/7001", OUTBOUND)
     assert by_context.final_called == ""
+
+
+T0 = utc(2026, 3, 2, 10, 0, 0)
+
+
+@pytest.mark.parametrize(
+    ("disposition", "lastapp", "dstchannel", "expected"),
+    [
+        ("ANSWERED", "Dial", "PJSIP/201", (ANSWERED, 50, 10, T0)),
+        ("NO ANSWER", "Dial", "PJSIP/201", (NO_ANSWER, 0, 60, None)),
+        ("BUSY", "Dial", "PJSIP/201", (BUSY, 0, 60, None)),
+        ("FAILED", "Dial", "", (FAILED, 0, 60, None)),
+        ("CONGESTION", "Dial", "SIP/carrier", (BUSY, 0, 60, None)),
+        ("ANSWERED", "Hangup", "", (NO_ANSWER, 0, 60, None)),
+        ("ANSWERED", "Dial", "", (NO_ANSWER, 0, 60, None)),
+        ("ANSWERED", "Queue", "", (NO_ANSWER, 0, 60, None)),
+        ("ANSWERED", "ConfBridge", "", (ANSWERED, 50, 10, T0)),
+        ("ANSWERED", "Playback", None, (ANSWERED, 50, 10, T0)),  # the file has no dstchannel column
+        ("", "Dial", "PJSIP/201", (ANSWERED, 50, 10, T0)),  # unknown text with billsec: answered
+    ],
+)
+def test_talk_time_comes_from_billsec_and_the_disposition_never_from_the_answer_instant_alone(
+        disposition, lastapp, dstchannel, expected):
+    assert leg_outcome(disposition, 60, 50, T0, lastapp, dstchannel) == expected
