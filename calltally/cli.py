@@ -20,7 +20,6 @@ Three rules hold for every command, and live here only:
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import signal
 import sys
@@ -79,23 +78,6 @@ Administration
 """
 
 
-def ensure_migrated() -> None:
-    """Create or upgrade the database; a file lock keeps two first starts apart."""
-    from django.conf import settings
-    from django.core.management import call_command
-    from django.db import connection
-    from django.db.migrations.executor import MigrationExecutor
-
-    executor = MigrationExecutor(connection)
-    if not executor.migration_plan(executor.loader.graph.leaf_nodes()):
-        return
-    with open(settings.DATA_DIR / ".migrate.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        executor = MigrationExecutor(connection)
-        if executor.migration_plan(executor.loader.graph.leaf_nodes()):
-            call_command("migrate", interactive=False, verbosity=0)
-
-
 def main(argv: list[str] | None = None) -> None:
     """The console entry point."""
     try:
@@ -152,6 +134,8 @@ def run(argv: list[str]) -> None:
     try:
         if argv[0] not in NO_AUTO_MIGRATE:
             from django.db import OperationalError
+
+            from calltally.db import ensure_migrated
 
             try:
                 ensure_migrated()

@@ -13,16 +13,6 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 
 
-def get_site(code: str):
-    from calltally.sites.models import Site
-
-    try:
-        return Site.objects.get(code=code)
-    except Site.DoesNotExist:
-        known = ", ".join(Site.objects.values_list("code", flat=True)) or "none yet — add one with `calltally site add`"
-        raise CommandError(f"no site with code {code!r} (sites: {known})") from None
-
-
 def parse_date(text: str, option: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)

@@ -10,6 +10,7 @@ model (see :func:`columns_of`) and never restated by hand.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 from collections.abc import Iterable, Iterator
 
 from django.db import connection, models
@@ -96,3 +97,20 @@ def instant_adapter():
 
 def _identity(value):
     return value
+
+
+def ensure_migrated() -> None:
+    """Create or upgrade the database; a file lock keeps two first starts apart."""
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    if not executor.migration_plan(executor.loader.graph.leaf_nodes()):
+        return
+    with open(settings.DATA_DIR / ".migrate.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        executor = MigrationExecutor(connection)
+        if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+            call_command("migrate", interactive=False, verbosity=0)

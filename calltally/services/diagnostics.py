@@ -27,9 +27,10 @@ from calltally.calls.choices import DiscardReason
 from calltally.calls.models import DiscardedCall
 from calltally.collectors.models import Connection
 from calltally.sites.models import Site
+from calltally.spool import rawview
 from calltally.spool.storage import Spool
 
-from . import control, rawview
+from . import control
 from .status import site_status
 
 REDACTED = "[REDACTED]"

@@ -13,10 +13,11 @@ from calltally.calls.choices import DiscardReason
 from calltally.calls.models import Call, DiscardedCall
 from calltally.collectors.models import Connection, ConnectionState
 from calltally.sites.models import Site
+from calltally.spool import rawview
 from calltally.spool.models import SpoolSegment
 from calltally.spool.storage import Spool
 
-from . import control, rawview, today
+from . import control, today
 from .models import SiteMonitoring
 
 UTC = dt.UTC

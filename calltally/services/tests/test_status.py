@@ -17,9 +17,9 @@ from calltally.collectors.models import Connection, ConnectionState
 from calltally.directory.models import Extension
 from calltally.services import control, today
 from calltally.services.models import ServiceHeartbeat, SiteMonitoring
-from calltally.services.rawview import decode, lines_backwards, offset_received_from
 from calltally.services.status import silent_sites, site_status
 from calltally.spool.models import SpooledFile, SpoolSegment
+from calltally.spool.rawview import decode, lines_backwards, offset_received_from
 
 FIXTURE = Path(__file__).resolve().parents[2] / "miner" / "tests" / "fixtures" / "asterisk-hq.csv"
 ROME = zoneinfo.ZoneInfo("Europe/Rome")

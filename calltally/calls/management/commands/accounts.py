@@ -8,11 +8,12 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import F, Q
 
 from calltally.calls.services import unallocated_accounts
-from calltally.cliutil import get_site, print_json
+from calltally.cliutil import print_json
 from calltally.directory.commandkit import finish, write_export
 from calltally.directory.importers import export_accounts, import_accounts
 from calltally.directory.models import AccountCode
 from calltally.directory.tabular import FORMATS, FileRefused
+from calltally.sites.services import get_site
 
 
 class Command(BaseCommand):

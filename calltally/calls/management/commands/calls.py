@@ -8,8 +8,9 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from calltally.calls.services import EXPORT_COLUMNS, export_rows
-from calltally.cliutil import get_site, parse_date
+from calltally.cliutil import parse_date
 from calltally.sites.models import Site
+from calltally.sites.services import get_site
 
 
 class Command(BaseCommand):

@@ -5,8 +5,9 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand
 
 from calltally.calls.services import discarded
-from calltally.cliutil import get_site, print_json
+from calltally.cliutil import print_json
 from calltally.sites.models import Site
+from calltally.sites.services import get_site
 
 
 class Command(BaseCommand):

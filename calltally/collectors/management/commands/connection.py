@@ -6,10 +6,11 @@ import asyncio
 
 from django.core.management.base import BaseCommand, CommandError
 
-from calltally.cliutil import get_site, key_values, print_json
+from calltally.cliutil import key_values, print_json
 from calltally.collectors import COLLECTOR_PATHS, collector_class
 from calltally.collectors.base import ConfigError, ConnectionConfig
 from calltally.collectors.models import Connection, ConnectionState
+from calltally.sites.services import get_site
 
 SECRET_WORDS = ("password", "passphrase", "token", "secret", "login_script", "private_key")
 TEST_TIMEOUT = 30

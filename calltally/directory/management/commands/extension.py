@@ -5,8 +5,9 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from calltally.cliutil import full_clean_or_error, get_site, print_json
+from calltally.cliutil import full_clean_or_error, print_json
 from calltally.directory.models import CostCenter, Extension, Person
+from calltally.sites.services import get_site
 
 
 class Command(BaseCommand):

@@ -158,7 +158,7 @@ def measure_in_empty_database(driver_name: str, count: int, batch: int | None, n
     from django.apps import apps
     from django.core.management import call_command
 
-    from calltally.cli import ensure_migrated
+    from calltally.db import ensure_migrated
 
     ensure_migrated()
     models = [m for m in apps.get_models() if m.__module__.startswith("calltally.")]

@@ -5,9 +5,10 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand
 
 from calltally.calls.services import create_undefined_extensions, undefined_extensions
-from calltally.cliutil import get_site, print_json
+from calltally.cliutil import print_json
 from calltally.miner.pipeline import reprocess_sites
 from calltally.miner.report import summary_lines
+from calltally.sites.services import get_site
 
 
 def local(instant, zone) -> str:

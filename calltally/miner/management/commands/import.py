@@ -6,9 +6,10 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from calltally.cliutil import get_site, print_json
+from calltally.cliutil import print_json
 from calltally.miner.pipeline import MineSummary, SiteMiner
 from calltally.miner.report import summary_lines
+from calltally.sites.services import get_site
 from calltally.spool.services import spool_file
 
 

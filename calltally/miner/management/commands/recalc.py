@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from calltally.cliutil import get_site, parse_date, print_json
+from calltally.cliutil import parse_date, print_json
 from calltally.miner.pipeline import recalculate_sites
 from calltally.miner.report import summary_lines
 from calltally.sites.models import Site
+from calltally.sites.services import get_site
 
 
 class Command(BaseCommand):

@@ -6,9 +6,10 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
 
-from calltally.cliutil import get_site, print_json
+from calltally.cliutil import print_json
 from calltally.numbering import NumberingPlan, normalize
 from calltally.rating.services import rater_for_site
+from calltally.sites.services import get_site
 from calltally.vocabulary import DIRECTIONS, INTERNAL, OUTBOUND
 
 

@@ -7,8 +7,9 @@ import re
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from calltally.cliutil import full_clean_or_error, get_site, key_values, print_json
+from calltally.cliutil import full_clean_or_error, key_values, print_json
 from calltally.sites.models import Site
+from calltally.sites.services import get_site
 
 
 def digit_range(text: str) -> tuple[int, int]:

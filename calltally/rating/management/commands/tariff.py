@@ -12,11 +12,12 @@ from django.db.models import Count, Max, Min, Sum
 
 from calltally.calls.models import Call
 from calltally.calls.services import calls_between
-from calltally.cliutil import get_site, parse_date, print_json
+from calltally.cliutil import parse_date, print_json
 from calltally.rating import services
 from calltally.rating.models import Holiday, PlanAssignment, Rate, TariffPlan
 from calltally.rating.planfile import PlanFileError, parse_plan, render_plan, render_rates_csv
 from calltally.sites.models import Site
+from calltally.sites.services import get_site
 
 ACTIONS = ("load", "export", "rates-import", "rates-export", "list", "assign", "unassign", "compare", "unrated",
            "delete", "holiday-add", "holiday-remove", "holidays")

@@ -7,8 +7,9 @@ import itertools
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from calltally.cliutil import get_site, parse_date, print_json
-from calltally.services.rawview import decode, records_backwards
+from calltally.cliutil import parse_date, print_json
+from calltally.sites.services import get_site
+from calltally.spool.rawview import decode, records_backwards
 from calltally.spool.storage import Spool
 
 
