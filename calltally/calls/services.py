@@ -17,12 +17,19 @@ from calltally.sites.models import Site
 from .choices import Direction, DiscardReason
 from .models import Call, DiscardedCall
 
-EXPORT_COLUMNS = [
-    "id", "site", "start", "direction", "disposition", "extension", "person", "cost_center", "remote_number",
-    "dialled_number", "talk_seconds", "ring_seconds", "answered", "account_code", "account", "cost", "currency",
-    "pbx_call_id", "e164", "category", "destination", "tariff", "rated_prefix", "band", "billed_seconds",
-    "unrated", "kind",
-]
+# The columns of `calls export`, each with the Call field it is read from: declared once.
+EXPORT_FIELDS = (
+    ("id", "id"), ("site", "site_id"), ("start", "start"), ("direction", "direction"),
+    ("disposition", "disposition"), ("extension", "extension_number"), ("person", "person__username"),
+    ("cost_center", "cost_center__code"), ("remote_number", "remote_number"), ("dialled_number", "dialled_number"),
+    ("talk_seconds", "talk_seconds"), ("ring_seconds", "ring_seconds"), ("answered", "answered"),
+    ("account_code", "account_code"), ("account", "account"), ("cost", "cost"), ("currency", "currency"),
+    ("pbx_call_id", "pbx_call_id"), ("e164", "e164"), ("category", "category"), ("destination", "destination"),
+    ("tariff", "tariff"), ("rated_prefix", "rated_prefix"), ("band", "band"), ("billed_seconds", "billed_seconds"),
+    ("unrated", "unrated"),
+    ("kind", "kind"),  # "call" (one record) or "merged" (several records of one call)
+)
+EXPORT_COLUMNS = [name for name, _ in EXPORT_FIELDS]
 
 
 def local_day_bounds(site: Site, first: dt.date | None, last: dt.date | None) -> Q:
@@ -43,49 +50,22 @@ def calls_between(sites: list[Site], first: dt.date | None, last: dt.date | None
 
 
 def export_rows(sites: list[Site], first: dt.date | None, last: dt.date | None) -> Iterator[dict]:
-    """One dict per call, in start order; streamed, so any number of calls fits in memory."""
+    """One dict per call, in start order; streamed, so any number of calls fits in memory.
+
+    The site is its code, the start an ISO 8601 instant with the site's offset, the cost
+    its decimal text; a call with no person or cost center has "" there."""
     zones = {site.pk: (site.code, site.zone) for site in sites}
     rows = (
         calls_between(sites, first, last)
         .order_by("start", "id")
-        .values_list(
-            "id", "site_id", "start", "direction", "disposition", "extension_number", "person__username",
-            "cost_center__code", "remote_number", "dialled_number", "talk_seconds", "ring_seconds", "answered",
-            "account_code", "cost", "currency", "pbx_call_id", "account", "e164", "category", "destination",
-            "tariff", "rated_prefix", "band", "billed_seconds", "unrated", "kind",
-        )
+        .values_list(*(field for _, field in EXPORT_FIELDS))
     )
     for row in rows.iterator(chunk_size=5000):
-        code, zone = zones[row[1]]
-        yield {
-            "id": row[0],
-            "site": code,
-            "start": row[2].astimezone(zone).isoformat(),
-            "direction": row[3],
-            "disposition": row[4],
-            "extension": row[5],
-            "person": row[6] or "",
-            "cost_center": row[7] or "",
-            "remote_number": row[8],
-            "dialled_number": row[9],
-            "talk_seconds": row[10],
-            "ring_seconds": row[11],
-            "answered": row[12],
-            "account_code": row[13],
-            "account": row[17],
-            "cost": str(row[14]),
-            "currency": row[15],
-            "pbx_call_id": row[16],
-            "e164": row[18],
-            "category": row[19],
-            "destination": row[20],
-            "tariff": row[21],
-            "rated_prefix": row[22],
-            "band": row[23],
-            "billed_seconds": row[24],
-            "unrated": row[25],
-            "kind": row[26],  # "call" (one record) or "merged" (several records of one call)
-        }
+        call = dict(zip(EXPORT_COLUMNS, row, strict=True))
+        code, zone = zones[call["site"]]
+        call.update(site=code, start=call["start"].astimezone(zone).isoformat(), person=call["person"] or "",
+                    cost_center=call["cost_center"] or "", cost=str(call["cost"]))
+        yield call
 
 
 def discarded(sites: list[Site]):
