@@ -187,6 +187,9 @@ def site_status(now: dt.datetime | None = None, sites=None) -> list[dict]:
             "silent_after_hours": config.hours,
             "business_days": list(config.days),
             "business_hours": f"{config.start:%H:%M}-{config.end:%H:%M}",
+            # The Miner's notice when records are not being read as calls (the wrong driver, say).
+            "reading_problem": site.reading_problem,
+            "reading_problem_since": site.reading_problem_at,
         })
     return result
 

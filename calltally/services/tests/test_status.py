@@ -68,6 +68,17 @@ def test_status_counts_todays_records_calls_discards_and_unknown_extensions(hq, 
     assert "today since 00:00 Europe/Rome: 7 records received, 0 calls" in text
 
 
+def test_status_says_when_a_sites_records_are_not_being_read_as_calls(hq, cli):
+    from django.utils import timezone
+
+    hq.reading_problem = "site HQ: none of 826 records became a call with the cisco_cme driver."
+    hq.reading_problem_at = timezone.now()
+    hq.save()
+    assert "NOT READ AS CALLS: site HQ: none of 826 records" in cli("status")
+    [site] = json.loads(cli("status", "--json"))["sites"]
+    assert site["reading_problem"].startswith("site HQ: none of 826")
+
+
 def test_status_says_first_which_data_dir_and_database_it_reads(db, cli, settings):
     lines = cli("status").splitlines()
     assert lines[0] == f"Data dir: {settings.DATA_DIR}"

@@ -197,6 +197,16 @@ def test_the_site_detail_shows_its_settings_and_spool_segments(staff_client, rom
         assert f">{number}<" in page.replace(" ", "").replace("\n", ""), number
 
 
+def test_the_site_detail_says_when_records_are_not_being_read_as_calls(staff_client, rome):
+    from django.utils import timezone
+
+    rome.reading_problem = "site ROM: none of 826 records became a call with the cisco_cme driver."
+    rome.reading_problem_at = timezone.now()
+    rome.save()
+    page = text(staff_client.get(reverse("site_detail", args=["ROM"])))
+    assert "Records are not being read as calls" in page and "none of 826 records" in page
+
+
 def test_an_unknown_site_is_a_404(staff_client, db):
     assert staff_client.get(reverse("site_detail", args=["NOPE"])).status_code == 404
 

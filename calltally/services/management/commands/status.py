@@ -99,6 +99,8 @@ class Command(BaseCommand):
         for site in status["sites"]:
             flag = "" if site["enabled"] else "  (disabled)"
             write(f"Site {site['site']} — {site['name']}{flag}")
+            if site["reading_problem"]:
+                write(f"  NOT READ AS CALLS: {site['reading_problem']}")
             if site["silent"]:
                 write(f"  SILENT for {site['silent_hours']:g} h of business hours "
                       f"(alarm after {site['silent_after_hours']} h, {site['business_hours']})")
