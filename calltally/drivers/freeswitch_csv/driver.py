@@ -241,12 +241,10 @@ class FreeswitchCsvDriver(Driver):
     def _instant(self, stamp: str, epoch: str, uepoch: str) -> dt.datetime | None:
         """The instant of a stamp/epoch/uepoch triple; None when unset; raises ValueError."""
         if stamp:
-            if stamp[4:5] == "-":
-                try:
-                    return self._clock.parse_iso(stamp)
-                except ValueError:
-                    pass
-            return self._clock.to_utc(self._loose_stamp(stamp))
+            try:
+                return self._clock.parse_iso(stamp)
+            except ValueError:  # not as FreeSWITCH writes it: perhaps as a spreadsheet wrote it back
+                return self._clock.to_utc(self._loose_stamp(stamp))
         if epoch and epoch != "0":
             return epoch_to_utc(int(epoch))
         if uepoch and uepoch != "0":

@@ -169,12 +169,12 @@ class HiPathDriver(Driver):
         """The known layout ``text`` is printed in: where its hh:mm:ss duration
         lies, else which call-type column holds a number, else the last one seen."""
         if text[35:36] == ":":
-            if text[32:33] == ":":
-                self._layout = self._no_node
-                return self._no_node
             if text[38:39] == ":":
                 self._layout = self._compressed
                 return self._compressed
+            if text[32:33] == ":":
+                self._layout = self._no_node
+                return self._no_node
         no_node = text[74:76].strip().isdecimal()
         if no_node != text[77:78].isdecimal():
             return self._no_node if no_node else self._compressed
@@ -184,7 +184,12 @@ class HiPathDriver(Driver):
         text = decode(raw).rstrip("\r\n")
         if not text.strip():
             return BLANK
-        layout = self._layout if self._no_node is None else self._shape(text)
+        if self._no_node is None:
+            layout = self._layout
+        elif text[38:39] == ":" and text[35:36] == ":":  # the compressed record's duration, the usual case
+            layout = self._layout = self._compressed
+        else:
+            layout = self._shape(text)
         (date_text, time_text, trunk, extension, ring_text, duration_text, number, type_text, account,
          trunk_group) = layout.cut(text)
         if not (_looks_like_date(date_text) and _looks_like_time(time_text)):
