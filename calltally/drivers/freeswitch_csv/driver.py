@@ -18,11 +18,12 @@ What becomes what
 * Stamps as FreeSWITCH writes them (``2020-02-10 22:41:07``), and as a
   spreadsheet writes them when someone opened the file and saved it again:
   ``/``, ``.`` or ``-`` between the parts, no zero padding, seconds left out,
-  an optional AM/PM (``2020/2/10 22:41``). A year-first date is always
-  read as year, month, day. A date with its year last (``10/02/2020 22:41``)
-  is day first or month first depending on the spreadsheet's language, which
-  the driver cannot know: option ``date_order`` says which (``DMY`` or
-  ``MDY``); without it such a stamp is rejected with a message saying so.
+  an optional AM/PM (``2020/2/10 22:41``). A date that starts with its
+  4-digit year is always read as year, month, day. A date with its year last
+  (``10/02/2020 22:41``, ``2/10/20 22:41``) is day first or month first
+  depending on the spreadsheet's language, which the driver cannot know:
+  option ``date_order`` says which (``DMY`` or ``MDY``); without it such a
+  stamp is rejected with a message saying so.
   ``calltally drivers detect`` tries both and proposes the one that makes
   the sample plausible. (A spreadsheet also drops the leading zeros of
   numbers it takes for numbers: those cannot be put back.)
@@ -122,8 +123,8 @@ HEADER = Skip("header line")
 class YearLast(ValueError):
     """A stamp writes its year last and the site's date order is not known."""
 
-    HINT = ("the date has its year last: set option date_order to DMY (day first) or MDY (month first), "
-            "as the spreadsheet that saved the file wrote dates")
+    HINT = ("the date does not start with its 4-digit year: set option date_order to DMY (day first) or MDY "
+            "(month first), as the spreadsheet that saved the file wrote dates")
 
 
 def template_variables(template: Any) -> tuple[str, ...]:
@@ -261,14 +262,14 @@ class FreeswitchCsvDriver(Driver):
         if match is None:
             raise ValueError(stamp)
         first, second, third, hour, minute, seconds, half = match.groups()
-        if len(first) >= 3 or self._order == "YMD":
-            if len(third) >= 3 and len(first) <= 2:
-                raise YearLast(stamp)
+        if len(first) >= 3:
             year, month, day = first, second, third
         elif self._order == "DMY":
             day, month, year = first, second, third
-        else:
+        elif self._order == "MDY":
             month, day, year = first, second, third
+        else:  # 10/02/2020 or 2/10/20: only the site knows which part is the day
+            raise YearLast(stamp)
         hours = int(hour)
         if half is not None:
             if not 1 <= hours <= 12:

@@ -287,6 +287,13 @@ def test_dates_with_the_year_last_are_rejected_without_a_date_order_with_a_messa
     assert "set option date_order to DMY (day first) or MDY (month first)" in out[0].detail
 
 
+def test_a_two_digit_year_last_is_never_taken_for_a_year_first_date():
+    raw = raw_lines("freeswitch_example.csv")[0].replace(b"2026-03-02 09:00:00", b"2/10/20 22:41")
+    out = driver().parse(raw)
+    assert isinstance(out, Reject) and "set option date_order" in out.detail
+    assert driver(date_order="MDY").parse(raw).start == local_to_utc(dt.datetime(2020, 2, 10, 22, 41), ROME)
+
+
 def test_the_wrong_date_order_rejects_the_dates_it_cannot_be():
     out = driver(date_order="MDY").parse_many(spreadsheet("dmy"))
     assert rejects(out) and all("unreadable start time '1" in r.detail for r in rejects(out))
