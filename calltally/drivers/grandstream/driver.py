@@ -34,7 +34,7 @@ Options: ``columns`` (list of column names for a file without header line).
 
 from __future__ import annotations
 
-from ..asterisk_csv.driver import device_of
+from ..asterisk_csv.driver import device_of, leg_outcome
 from ..base import ANSWERED, BUSY, FAILED, INBOUND, INTERNAL, NO_ANSWER, OUTBOUND, Outcome, Reject
 from ..csvkit import LocalClock, new_record
 from ..headercsv import HeaderCsvDriver
@@ -107,11 +107,10 @@ class GrandstreamDriver(HeaderCsvDriver):
             return Reject(f"duration or billsec is not a whole number of seconds: {bad[:40]!r}")
         if duration < 0 or billsec < 0:
             return Reject(f"negative duration ({duration}) or billsec ({billsec})")
-        disposition = _DISPOSITIONS.get(disposition_text)
-        if disposition is None:
-            disposition = _DISPOSITIONS.get(disposition_text.strip().upper())
-            if disposition is None:
-                disposition = ANSWERED if billsec > 0 else FAILED
+        # The UCM is Asterisk underneath: a row that was not answered has no talk time, whatever
+        # its answer and billsec columns hold (the disposition alone decides: no capture has
+        # shown how the UCM fills dstchannel on dialplan-only rows).
+        disposition, talk, ring, answer = leg_outcome(disposition_text, duration, billsec, answer, "", None)
         src_trunk = src_trunk.strip()
         dst_trunk = dst_trunk.strip()
         direction = OUTBOUND if dst_trunk else INBOUND if src_trunk else INTERNAL
@@ -120,10 +119,9 @@ class GrandstreamDriver(HeaderCsvDriver):
             upper = action.upper()
             if any(word in upper for word in _REDIRECTS):
                 redirecting = owner.strip()
-        ring = duration - billsec
         dst = dst.strip()
         return new_record(
-            start, billsec, ring if ring > 0 else 0, answer, src.strip() or _number_in_clid(clid), dst, dst,
+            start, talk, ring, answer, src.strip() or _number_in_clid(clid), dst, dst,
             dstanswer.strip(), redirecting,
             src_trunk or chanext.strip() or device_of(channel),
             dst_trunk or dstchanext.strip() or device_of(dstchannel),

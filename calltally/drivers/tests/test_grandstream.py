@@ -64,6 +64,17 @@ def test_unanswered_and_busy_calls(ucm):
     assert ucm[5].disposition == BUSY
 
 
+def test_a_no_answer_row_with_billsec_and_an_answer_time_has_no_talk_time():
+    names = COLUMNS.split(",")
+    row = dict.fromkeys(names, "")
+    row.update(AcctId="1", src="0612345678", dst="1001", start="2026-03-02 10:00:00",
+               answer="2026-03-02 10:00:00", duration="60", billsec="60", disposition="NO ANSWER",
+               src_trunk_name="carrier", session="s1")
+    driver = GrandstreamDriver()
+    [rec] = driver.parse_many([COLUMNS.encode(), ",".join(row[c] for c in names).encode()])[1:]
+    assert (rec.disposition, rec.talk_seconds, rec.ring_seconds, rec.answered) == (NO_ANSWER, 0, 60, False)
+
+
 def test_it_reads_the_account_code(ucm):
     assert ucm[6].account_code == "C42"
 
