@@ -138,6 +138,8 @@ def test_the_printed_site_settings_read_every_record_when_pasted_back(cli, fixtu
     data = path.read_bytes()
     assert rejects(read_back(driver, options, data)) == []
     [best, *_] = json.loads(cli("drivers", "detect", str(path), "--json"))
+    # Options may come before the file too.
+    assert json.loads(cli("drivers", "detect", "--json", str(path)))[0] == best
     assert site_settings(best["site_arguments"]) == PROPOSED[fixture]
     assert key_values(best["driver_options"], "--driver-option") == PROPOSED[fixture][1]
 

@@ -18,10 +18,15 @@ class Command(BaseCommand):
     help = "List the PBX drivers (name first), or find the driver that reads a sample file."
 
     def add_arguments(self, parser):
-        parser.add_argument("action", nargs="?", default="list", choices=["list", "detect"])
-        parser.add_argument("file", nargs="?", help="with detect: a sample of the PBX's records")
-        parser.add_argument("--lines", type=int, default=SAMPLE_LINES, help="with detect: lines to read")
+        # Sub-commands, so that options may come before or after the file (`detect --json FILE`).
         parser.add_argument("--json", action="store_true")
+        sub = parser.add_subparsers(dest="action", metavar="list|detect")
+        listing = sub.add_parser("list", help="the PBX drivers, one per line, name first")
+        listing.add_argument("--json", action="store_true")
+        detecting = sub.add_parser("detect", help="which driver reads a sample file, with its options")
+        detecting.add_argument("file", nargs="?", help="a sample of the PBX's records")
+        detecting.add_argument("--lines", type=int, default=SAMPLE_LINES, help="lines to read")
+        detecting.add_argument("--json", action="store_true")
 
     def handle(self, *args, **options):
         if options["action"] == "detect":
