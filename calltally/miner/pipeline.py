@@ -341,8 +341,13 @@ class SiteMiner:
         segment, _ = SpoolSegment.objects.get_or_create(site=self.site, day=day)
         return segment
 
-    def mine(self, batch_size: int | None = None, max_batches: int | None = None) -> MineSummary:
-        """Mine every record appended since the checkpoints; returns what was done."""
+    def mine(self, batch_size: int | None = None, max_batches: int | None = None,
+             after_batch: Callable[[], bool | None] | None = None) -> MineSummary:
+        """Mine every record appended since the checkpoints; returns what was done.
+
+        ``after_batch`` is called after each batch is committed (the Miner service beats
+        its heartbeat there, so a long backlog never looks like a stalled service); when
+        it returns true, mining stops there (a stop request)."""
         batch_size = batch_size or settings.MINER_BATCH_SIZE
         summary = MineSummary()
         started = time.perf_counter()
@@ -376,6 +381,8 @@ class SiteMiner:
                         sample.extend(batch.sample[:READING_SAMPLE - len(sample)])
                     offset = batch.end
                     batches += 1
+                    if after_batch is not None and after_batch():
+                        max_batches = batches  # asked to stop: this batch is the last
                     if max_batches is not None and batches >= max_batches:
                         break
             finally:
