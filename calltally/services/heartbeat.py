@@ -11,6 +11,7 @@ import traceback
 
 from django.db import close_old_connections
 
+from .locks import ServiceLock
 from .models import ServiceHeartbeat
 
 log = logging.getLogger("calltally.services")
@@ -23,17 +24,30 @@ def now() -> dt.datetime:
 
 
 class Heartbeat:
-    """Records a service's start, its beats, its last error and its stop."""
+    """Records a service's start, its beats, its last error and its stop.
+
+    A service has one heartbeat row, so it may run once per data dir: :meth:`start`
+    first takes the service's lock (``locks.py``) and refuses, naming the process
+    that holds it, when another copy runs; :meth:`stop` lets it go.
+    """
 
     def __init__(self, name: str):
         self.name = name
+        self.lock = ServiceLock(name)
+        self.started = False
+
+    def claim(self) -> None:
+        """Take the service's lock, or raise ``locks.AlreadyRunning`` (a CommandError) naming the holder."""
+        self.lock.acquire()
 
     def start(self) -> None:
+        self.claim()
         ServiceHeartbeat.objects.update_or_create(
             name=self.name,
             defaults={"pid": os.getpid(), "host": socket.gethostname(), "started": now(), "beat": now(),
                       "stopped": None},
         )
+        self.started = True
 
     def beat(self) -> None:
         ServiceHeartbeat.objects.filter(name=self.name).update(beat=now(), pid=os.getpid())
@@ -44,7 +58,12 @@ class Heartbeat:
         ServiceHeartbeat.objects.filter(name=self.name).update(last_error=text[:2000], last_error_at=now())
 
     def stop(self) -> None:
-        ServiceHeartbeat.objects.filter(name=self.name, pid=os.getpid()).update(stopped=now())
+        try:
+            if self.started:  # a refused start leaves the running copy's row alone
+                self.started = False
+                ServiceHeartbeat.objects.filter(name=self.name, pid=os.getpid()).update(stopped=now())
+        finally:
+            self.lock.release()
 
     def run_in_thread(self, stop: threading.Event) -> threading.Thread:
         """Beat from a background thread until ``stop`` is set (for the web server)."""

@@ -50,9 +50,9 @@ def running(name: str):
 
 
 @contextlib.contextmanager
-def calltally_up(cli_process, tmp_path):
+def calltally_up(cli_process, tmp_path, web_port: int | None = None):
     log = open(tmp_path / "up.log", "w+")  # noqa: SIM115 - closed below; a file cannot fill up like a pipe
-    up = cli_process.popen("up", "--web-port", str(free_port()), stdout=log, stderr=subprocess.STDOUT)
+    up = cli_process.popen("up", "--web-port", str(web_port or free_port()), stdout=log, stderr=subprocess.STDOUT)
     try:
         yield up
     finally:

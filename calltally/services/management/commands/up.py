@@ -6,10 +6,16 @@ growing back-off (1 s, 2 s, 4 s… up to a minute), and stops them all on SIGTER
 or Ctrl-C. Once a second it reads the services' ``ServiceHeartbeat`` rows,
 where `calltally service stop|start|restart NAME` leaves its requests (see
 ``calltally.services.control``).
+
+The children never outlive it: on Linux each one asks the kernel for a SIGTERM
+when the supervisor dies (``PR_SET_PDEATHSIG``), so even a ``kill -9`` of `up`
+stops them. One `up` per data dir, and none while a service of it runs on its
+own: the service locks of ``calltally.services.locks`` refuse the second.
 """
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import signal
@@ -23,7 +29,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections
 
 from calltally.accounts.services import ensure_first_admin
-from calltally.services import control
+from calltally.services import control, locks
 from calltally.services.heartbeat import BEAT_SECONDS, Heartbeat
 from calltally.services.models import ServiceHeartbeat
 
@@ -31,6 +37,7 @@ log = logging.getLogger("calltally.services")
 MAX_BACKOFF = 60
 STOP_TIMEOUT = 15
 POLL_SECONDS = 1.0
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
 def ensure_admin(stdout) -> None:
@@ -48,6 +55,47 @@ def service_argv(bind: str, web_port: int) -> list[tuple[str, list[str]]]:
         ("miner", ["miner"]),
         ("scheduler", ["scheduler"]),
     ]
+
+
+def _prctl():
+    """libc's prctl, or None off Linux."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+    prctl.restype = ctypes.c_int
+    return prctl
+
+
+PRCTL = _prctl()
+
+
+def end_with_supervisor():
+    """A ``preexec_fn`` that makes the child get SIGTERM when the supervisor dies; None where impossible.
+
+    It runs in the child between fork and exec, and the setting survives the exec, so
+    it holds for the service the child becomes. The kernel sends the signal when the
+    *thread* that forked the child ends, not the process: the supervisor starts every
+    child from its main thread, which lives as long as the process (and has no other
+    thread, which is what makes code between fork and exec safe). SIGTERM, not
+    SIGKILL, so that each service stops as it does on `calltally service stop` (the
+    Miner after its current batch, ending its helper).
+    """
+    if PRCTL is None:
+        return None
+    supervisor = os.getpid()
+
+    def in_child() -> None:
+        PRCTL(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        # The supervisor may have died between the fork and the line above: no signal
+        # would ever come then, and the child already has another parent.
+        if os.getppid() != supervisor:
+            os._exit(1)
+
+    return in_child
 
 
 class Child:
@@ -72,7 +120,8 @@ class Child:
     def start(self) -> None:
         # The children use the supervisor's data dir, however it was chosen (set, or the default).
         env = {**os.environ, "CALLTALLY_DATA_DIR": str(settings.DATA_DIR)}
-        self.process = subprocess.Popen([sys.executable, "-m", "calltally.cli", *self.argv], env=env)
+        self.process = subprocess.Popen([sys.executable, "-m", "calltally.cli", *self.argv], env=env,
+                                        preexec_fn=end_with_supervisor())
         self.started_at = time.monotonic()
         self.next_start = 0.0
         self.kill_at = 0.0
@@ -96,8 +145,25 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if not 0 < options["web_port"] < 65536:
             raise CommandError("--web-port must be between 1 and 65535")
-        ensure_admin(self.stdout)
+        heartbeat = Heartbeat(control.SUPERVISOR)
+        heartbeat.claim()  # a second `up` on this data dir stops here, naming the first
+        try:
+            self.supervise(heartbeat, options)
+        finally:
+            self.safely(heartbeat.stop)
+        self.stdout.write("CallTally stopped")
+        sys.stdout.flush()
+
+    def supervise(self, heartbeat: Heartbeat, options) -> None:
         children = [Child(name, argv) for name, argv in service_argv(options["bind"], options["web_port"])]
+        for child in children:
+            holder = locks.holder_of(child.name)
+            if holder is not None:  # its own child would only crash-loop against it
+                raise CommandError(f"not starting: {locks.refusal(child.name, holder)}")
+        if PRCTL is None:
+            log.warning("on this system the services do not end with `calltally up` if it is killed (kill -9); "
+                        "a new `up` then names those left running, to be stopped by hand")
+        ensure_admin(self.stdout)
         stopping = False
 
         def stop(*_):
@@ -106,7 +172,6 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
-        heartbeat = Heartbeat(control.SUPERVISOR)
         heartbeat.start()
         for child in children:
             # A new `up` starts everything: requests left from an earlier run are forgotten.
@@ -132,9 +197,6 @@ class Command(BaseCommand):
                     self.safely(heartbeat.beat)
         finally:
             self.shutdown(children)
-            self.safely(heartbeat.stop)
-        self.stdout.write("CallTally stopped")
-        sys.stdout.flush()
 
     # --- one child --------------------------------------------------------
     def start(self, child: Child) -> None:
