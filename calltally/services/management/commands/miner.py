@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
+import time
 
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
@@ -14,6 +16,53 @@ from calltally.services.heartbeat import Heartbeat
 from calltally.sites.models import Site
 
 log = logging.getLogger("calltally.miner")
+# The most often the Miner beats while it works through a backlog: a beat is a write.
+BEAT_EVERY = 1.0
+
+
+def stop_handler(stop: threading.Event):
+    """The Miner's SIGTERM and SIGINT handler: stop after the current batch.
+
+    The helper process the Miner forks for a backlog (``calltally.miner.ahead``)
+    inherits this handler. There it must not merely set a flag nobody reads: the
+    Miner ends its helper with SIGTERM and then waits for it, so in the helper
+    SIGTERM ends the process as it would by default. SIGINT (Ctrl-C reaches the
+    whole process group) is left to the Miner, which ends the helper itself.
+    """
+    miner = os.getpid()
+
+    def handler(signum, frame) -> None:
+        if os.getpid() == miner:
+            stop.set()
+        elif signum == signal.SIGTERM:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return handler
+
+
+class Pulse:
+    """Called after every committed batch: beats (at most every ``BEAT_EVERY`` seconds) and
+    says whether to stop there.
+
+    A backlog can take the Miner many minutes in one pass; beating only between passes
+    showed it as degraded all along, and a stop request waited for the whole pass.
+    """
+
+    def __init__(self, heartbeat: Heartbeat, stop: threading.Event):
+        self.heartbeat = heartbeat
+        self.stop = stop
+        self.last = time.monotonic()
+
+    def __call__(self) -> bool:
+        moment = time.monotonic()
+        if moment - self.last >= BEAT_EVERY:
+            self.last = moment
+            try:
+                self.heartbeat.beat()
+            except Exception as exc:  # the database may be briefly busy: mining goes on, the next beat retries
+                log.warning("miner: heartbeat failed: %s", exc)
+        return self.stop.is_set()
 
 
 class Command(BaseCommand):
@@ -26,9 +75,10 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         stop = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, lambda *_: stop.set())
+            signal.signal(signum, stop_handler(stop))
         heartbeat = Heartbeat("miner")
         heartbeat.start()
+        pulse = Pulse(heartbeat, stop)
         from django.conf import settings
 
         idle = settings.MINER_IDLE_SECONDS
@@ -41,14 +91,14 @@ class Command(BaseCommand):
                 close_old_connections()
                 mined = 0
                 for site in Site.objects.filter(enabled=True):
-                    if stop.is_set():
+                    if pulse():  # many sites with a little each are a long pass too
                         break
                     try:
                         if site.pk in miners:
                             miners[site.pk].refresh(site)
                         else:
                             miners[site.pk] = SiteMiner(site)
-                        summary = miners[site.pk].mine(batch_size=options["batch"])
+                        summary = miners[site.pk].mine(batch_size=options["batch"], after_batch=pulse)
                     except Exception as exc:  # one broken site must not stop the others
                         heartbeat.error(exc)
                         log.exception("site %s: mining failed", site.code)
@@ -61,6 +111,7 @@ class Command(BaseCommand):
                             summary.skipped_internal, summary.seconds,
                         )
                 heartbeat.beat()
+                pulse.last = time.monotonic()
                 if options["once"]:
                     break
                 if not mined:
