@@ -78,6 +78,12 @@ def supervisor_running(row: ServiceHeartbeat | None = None, at: dt.datetime | No
     return service_state(row, at) == RUNNING
 
 
+def error_before_start(row: ServiceHeartbeat | None) -> bool:
+    """Whether the row's last error happened before the service's last start: a past
+    error, kept because it may say why the service was restarted, never shown as current."""
+    return bool(row and row.last_error and row.last_error_at and row.started and row.last_error_at < row.started)
+
+
 def describe(row: ServiceHeartbeat | None, name: str, at: dt.datetime, supervisor_alive: bool) -> dict:
     state = service_state(row, at, supervisor_alive)
     running = state in {RUNNING, DEGRADED}
@@ -91,6 +97,7 @@ def describe(row: ServiceHeartbeat | None, name: str, at: dt.datetime, superviso
         "heartbeat_age_seconds": round((at - row.beat).total_seconds()) if row and row.beat else None,
         "last_error": row.last_error if row else "",
         "last_error_at": row.last_error_at if row else None,
+        "last_error_before_start": error_before_start(row),
         "supervised": bool(row and supervisor_alive and row.supervisor_state),
         "desired": row.desired if row else ServiceHeartbeat.DESIRED_RUNNING,
     }

@@ -149,6 +149,25 @@ def test_a_service_is_degraded_once_its_heartbeat_is_older_than_the_one_threshol
     assert set(status.values()) <= set(control.STATES)
 
 
+def test_an_error_from_before_the_last_start_is_shown_as_past_with_its_time(db, cli):
+    at = dt.datetime.now(UTC)
+    started = at - dt.timedelta(hours=1)
+    ServiceHeartbeat.objects.create(name="miner", host="elsewhere", started=started, beat=at,
+                                    last_error="OperationalError: database is locked",
+                                    last_error_at=dt.datetime(2026, 3, 2, 9, 15, 7, tzinfo=UTC))
+    ServiceHeartbeat.objects.create(name="recorder", host="elsewhere", started=started, beat=at,
+                                    last_error="OSError: no such device", last_error_at=at - dt.timedelta(minutes=5))
+    lines = cli("status").splitlines()
+    [miner] = [line for line in lines if line.startswith("miner ")]
+    [recorder] = [line for line in lines if line.startswith("recorder ")]
+    assert miner.endswith("(before the last start, at 2026-03-02 09:15:07 UTC) OperationalError: database is locked")
+    assert recorder.endswith("OSError: no such device") and "before the last start" not in recorder
+    listed = {item["name"]: item for item in json.loads(cli("service", "list", "--json"))}
+    assert listed["miner"]["last_error_before_start"] is True
+    assert listed["recorder"]["last_error_before_start"] is False
+    assert listed["miner"]["state"] == listed["recorder"]["state"] == control.RUNNING
+
+
 def test_status_uses_a_bounded_number_of_queries(hq, make_site, django_assert_max_num_queries):
     for code in ("B1", "B2", "B3"):
         make_site(code)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 from django.core.management.base import BaseCommand, CommandError
@@ -13,15 +14,22 @@ from calltally.services.models import ServiceHeartbeat
 WAIT_SECONDS = 20
 
 
+def error_text(item: dict) -> str:
+    """The last line of a service's last error; one from before its last start says so, with its time."""
+    error = ((item["last_error"] or "").splitlines()[-1:] or [""])[0][:80]
+    if error and item.get("last_error_before_start"):
+        return f"(before the last start, at {item['last_error_at'].astimezone(dt.UTC):%Y-%m-%d %H:%M:%S} UTC) {error}"
+    return error
+
+
 def table(services: list[dict]) -> list[str]:
     lines = [f"{'SERVICE':<11}{'STATE':<12}{'PID':>8}  {'UPTIME':<9}{'HEARTBEAT':<11}LAST ERROR"]
     for item in services:
-        error = (item["last_error"] or "").splitlines()[-1:] or [""]
         lines.append(
             f"{item['name']:<11}{item['state']:<12}{item['pid'] or '-':>8}  "
             f"{control.format_seconds(item['uptime_seconds']):<9}"
             f"{control.format_seconds(item['heartbeat_age_seconds']) + ' ago' if item['heartbeat_age_seconds'] is not None else '-':<11}"  # noqa: E501
-            f"{error[0][:80]}"
+            f"{error_text(item)}"
         )
     return lines
 
