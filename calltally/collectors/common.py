@@ -6,6 +6,7 @@ import asyncio
 import ipaddress
 import os
 import re
+import socket
 from typing import Any
 
 from .base import ConfigError
@@ -216,3 +217,104 @@ def expand_env(value: str) -> str:
             raise ConfigError(f"environment variable {name} is not set.")
         return os.environ[name]
     return value
+
+
+# --- one port, one listener --------------------------------------------------------------
+# Only the kinds that listen hold ports. An FTP connection also holds its passive data
+# range; two FTP connections may share one (pyftpdlib skips a data port in use), but a
+# listener inside a passive range would fail whenever FTP had taken its port first.
+LISTENING_KINDS = ("tcp-listen", "ftp")
+
+
+def validate_connection(kind: str, parameters: dict[str, Any], connection_id: int | None = None,
+                        enabled: bool = True) -> dict[str, Any]:
+    """The one check of a connection's parameters before they are stored (`connection add|set`,
+    and any form): the kind's own validation, then, for an enabled connection, that no other
+    enabled connection listens on its port. Returns the parameters to store."""
+    from . import collector_class
+
+    checked = collector_class(kind).validate(parameters)
+    if enabled:
+        check_port_free(kind, checked, connection_id)
+    return checked
+
+
+def check_port_free(kind: str, parameters: dict[str, Any], connection_id: int | None = None) -> None:
+    """Raise :class:`ConfigError` naming the enabled connection that already holds this one's port."""
+    if kind not in LISTENING_KINDS:
+        return
+    from .models import Connection
+
+    mine = _Listener(parameters)
+    others = (Connection.objects.filter(enabled=True, kind__in=LISTENING_KINDS).exclude(pk=connection_id)
+              .select_related("site").order_by("pk"))
+    for other in others:
+        try:
+            theirs = _Listener(other.parameters or {})
+        except (TypeError, ValueError):  # stored before validation existed: it cannot listen anyway
+            continue
+        clash = mine.clash(theirs)
+        if clash:
+            raise ConfigError(
+                f"{clash} connection #{other.pk} (site {other.site.code}, {other.kind} on {theirs}): the two "
+                f"cannot both listen. Choose another port, or disable or remove #{other.pk} first.")
+
+
+class _Listener:
+    """The address and ports a listening connection binds, from its validated parameters (which
+    always hold ``port`` and ``bind``; port 0 is any free port, held by nobody)."""
+
+    def __init__(self, parameters: dict[str, Any]):
+        self.bind = str(parameters.get("bind") or "127.0.0.1")
+        self.ports = {int(parameters.get("port") or 0)} - {0}
+        low, _, high = str(parameters.get("passive_ports") or "").partition("-")
+        self.passive = range(int(low), int(high or low) + 1) if low.strip().isdigit() else range(0)
+        self.addresses = _addresses(self.bind)
+
+    def __str__(self) -> str:
+        return f"{self.bind}:{next(iter(self.ports), 0)}"
+
+    def clash(self, other: _Listener) -> str:
+        """How this listener collides with ``other`` ("" when it does not)."""
+        if not _overlap(self.addresses, other.addresses):
+            return ""
+        for port in sorted(self.ports):
+            if port in other.ports:
+                return f"port {port} on {self.bind} is already taken by"
+            if port in other.passive:
+                return f"port {port} is in the passive range {other.passive[0]}-{other.passive[-1]} of"
+        taken = [port for port in other.ports if port in self.passive]
+        if taken:
+            return f"the passive range {self.passive[0]}-{self.passive[-1]} holds port {taken[0]}, taken by"
+        return ""
+
+
+def _addresses(bind: str) -> set:
+    """The IP addresses ``bind`` names (a host name resolved); itself when it resolves to nothing."""
+    text = bind.strip().strip("[]")
+    if text in ("", "*"):
+        return {ipaddress.ip_address("::")}  # every address, both families
+    try:
+        return {ipaddress.ip_address(text.split("%")[0])}
+    except ValueError:
+        pass
+    try:
+        return {ipaddress.ip_address(info[4][0].split("%")[0])
+                for info in socket.getaddrinfo(text, None, proto=socket.IPPROTO_TCP)}
+    except (OSError, ValueError):
+        return {text}
+
+
+def _overlap(mine: set, theirs: set) -> bool:
+    """Whether two binds share an address. 0.0.0.0 is every IPv4 address, and :: every address of
+    both families (Linux listens dual-stack by default)."""
+    for a in mine:
+        for b in theirs:
+            if a == b:
+                return True
+            if isinstance(a, str) or isinstance(b, str):
+                continue
+            if (a.is_unspecified and (a.version == 6 or b.version == 4)) or \
+                    (b.is_unspecified and (b.version == 6 or a.version == 4)):
+                return True
+    return False

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from calltally.cliutil import key_values, print_json
 from calltally.collectors import COLLECTOR_PATHS, collector_class
 from calltally.collectors.base import ConfigError, ConnectionConfig
+from calltally.collectors.common import check_port_free, validate_connection
 from calltally.collectors.models import Connection, ConnectionState
 from calltally.sites.services import get_site
 
@@ -55,9 +56,10 @@ def load_class(kind: str):
         raise CommandError(f"the {kind} collector is not available in this installation: {exc}") from None
 
 
-def validated(kind: str, parameters: dict) -> dict:
+def validated(kind: str, parameters: dict, connection_id: int | None = None, enabled: bool = True) -> dict:
+    load_class(kind)  # an unknown or unavailable kind, said as such
     try:
-        return load_class(kind).validate(parameters)
+        return validate_connection(kind, parameters, connection_id, enabled)
     except ConfigError as exc:
         raise CommandError(f"{kind}: {exc}") from None
 
@@ -111,7 +113,7 @@ class Command(BaseCommand):
         generated = None
         if kind == "http-push" and not parameters.get("token"):
             generated = parameters["token"] = new_token()
-        parameters = validated(kind, parameters)
+        parameters = validated(kind, parameters, enabled=not options["disabled"])
         connection = Connection.objects.create(site=site, kind=kind, parameters=parameters,
                                                enabled=not options["disabled"])
         self.stdout.write(f"connection #{connection.pk} added: {site.code} {kind} "
@@ -127,6 +129,7 @@ class Command(BaseCommand):
 
     def do_set(self, options):
         connection = get_connection(options["id"])
+        enabled = connection.enabled if options["enabled"] is None else options["enabled"]
         if options["options"]:
             parameters = dict(connection.parameters or {})
             for key, value in key_values(options["options"], "--option").items():
@@ -134,9 +137,14 @@ class Command(BaseCommand):
                     parameters.pop(key, None)
                 else:
                     parameters[key] = value
-            connection.parameters = validated(connection.kind, parameters)
-        if options["enabled"] is not None:
-            connection.enabled = options["enabled"]
+            connection.parameters = validated(connection.kind, parameters, connection.pk, enabled)
+        elif enabled and not connection.enabled:
+            # Enabling it makes it listen again: its port may have been taken meanwhile.
+            try:
+                check_port_free(connection.kind, connection.parameters or {}, connection.pk)
+            except ConfigError as exc:
+                raise CommandError(f"{connection.kind}: {exc}") from None
+        connection.enabled = enabled
         connection.save()
         self.stdout.write(f"connection #{connection.pk} updated: {connection.site.code} {connection.kind} "
                           f"{self.describe(shown_parameters(connection.parameters))}"
