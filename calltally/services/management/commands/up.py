@@ -136,7 +136,8 @@ class Child:
 
 
 class Command(BaseCommand):
-    help = "Start every CallTally service (web, recorder, miner) and keep them running; Ctrl-C stops all."
+    help = ("Start every CallTally service (web, recorder, miner, scheduler) and keep them running; Ctrl-C stops "
+            "all. One `up` per data dir: a second one, or one while a service runs alone, is refused.")
 
     def add_arguments(self, parser):
         parser.add_argument("--bind", default="127.0.0.1", help="web address (default 127.0.0.1)")
