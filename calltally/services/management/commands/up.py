@@ -1,7 +1,7 @@
 """`calltally up`: every CallTally service in one supervised process tree.
 
 The supervisor starts each service as a child process (`calltally web`,
-`calltally recorder`, `calltally miner`), restarts a child that exits with a
+`calltally recorder`, `calltally miner`, `calltally scheduler`), restarts a child that exits with a
 growing back-off (1 s, 2 s, 4 s… up to a minute), and stops them all on SIGTERM
 or Ctrl-C. Once a second it reads the services' ``ServiceHeartbeat`` rows,
 where `calltally service stop|start|restart NAME` leaves its requests (see
