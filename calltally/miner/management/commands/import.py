@@ -10,7 +10,7 @@ from calltally.cliutil import print_json
 from calltally.miner.pipeline import MineSummary, SiteMiner
 from calltally.miner.report import summary_lines
 from calltally.sites.services import get_site
-from calltally.spool.services import spool_file
+from calltally.spool.services import import_is_complete, spool_file
 
 
 class Command(BaseCommand):
@@ -31,19 +31,25 @@ class Command(BaseCommand):
             site.make_driver()
         except Exception as exc:
             raise CommandError(f"site {site.code}: its driver cannot start: {exc}") from None
-        files = []
+        files, said = [], []
         for path in paths:
             try:
-                result = spool_file(site, path)
+                # A file changed in the last minute may be a growing log read mid-line: its
+                # unterminated last line waits for the next import (docs/collectors-files.md).
+                result = spool_file(site, path, complete=import_is_complete(path))
             except OSError as exc:
                 raise CommandError(f"cannot read {path}: {exc.strerror}") from None
-            files.append({"file": str(path), "records": result.records, "already_imported": result.duplicate})
+            files.append({"file": str(path), "records": result.records, "already_imported": result.duplicate,
+                          "continued_from_byte": result.continued_from, "pending_bytes": result.pending,
+                          "note": result.note, "warning": result.warning})
+            said.append(result.describe())
         summary: MineSummary = SiteMiner(site).mine()
         if options["json"]:
             print_json({"site": site.code, "files": files, **summary.as_dict()}, self.stdout)
             return
-        for item in files:
-            state = "already imported, skipped" if item["already_imported"] else f"{item['records']} records spooled"
+        for item, text in zip(files, said, strict=True):
+            # A warning (an edited file, a cut record) is part of the line: see SpoolFileResult.describe.
+            state = "already imported, skipped" if item["already_imported"] and not item["records"] else text
             self.stdout.write(f"{item['file']}: {state}")
         for line in summary_lines(summary):
             self.stdout.write(line)
