@@ -14,7 +14,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+if TYPE_CHECKING:
+    from calltally.spool.services import SpoolFileResult
 
 
 class ConfigError(ValueError):
@@ -37,8 +40,12 @@ class Sink(Protocol):
     def append(self, records: list[bytes], source: str) -> int:
         """Append and fsync raw records (each without its line terminator); returns how many."""
 
-    def append_file(self, path: Path, name: str, source: str) -> tuple[int, bool]:
-        """Spool a whole received file once per content; returns (records, was a duplicate)."""
+    def append_file(self, path: Path, name: str, source: str, complete: bool = True) -> SpoolFileResult:
+        """Spool what a received file adds to the spool: nothing for content already spooled, only
+        what follows for a longer version of a file spooled before (see calltally.spool.services).
+        ``complete=False``: the file may still grow, its unterminated last line is held back
+        (``result.pending``) until the file comes again. ``result.describe()`` says what was done;
+        ``result.warning`` is for the log and the connection's state."""
 
 
 class Status(Protocol):
@@ -49,6 +56,10 @@ class Status(Protocol):
 
     def received(self, count: int) -> None:
         """``count`` records were just spooled."""
+
+    def warn(self, text: str) -> None:
+        """Something the administrator should see (an edited file, a cut record), kept as the
+        connection's last error without changing its state."""
 
 
 class Collector:

@@ -50,17 +50,16 @@ class SpoolSink:
             return 0
         return self.spool.append(self.site_code, records, source).count
 
-    def append_file(self, path: Path, name: str, source: str) -> tuple[int, bool]:
+    def append_file(self, path: Path, name: str, source: str, complete: bool = True):
         from calltally.sites.models import Site
         from calltally.spool.services import spool_file
 
         close_old_connections()
         try:
             site = Site.objects.get(code=self.site_code)
-            result = spool_file(site, Path(path), self.spool, source=source)
+            return spool_file(site, Path(path), self.spool, source=source, complete=complete, name=name)
         finally:
             close_old_connections()
-        return result.records, result.duplicate
 
 
 class BufferedStatus:
@@ -86,6 +85,11 @@ class BufferedStatus:
                     self.error, self.error_at = detail, now()
             if state != "error":
                 log.debug("connection %s: %s %s", self.connection_id, state, detail)
+
+    def warn(self, text: str) -> None:
+        with self.lock:
+            self.error, self.error_at = f"warning: {text}", now()
+            self.dirty = True
 
     def fail(self, text: str) -> None:
         with self.lock:

@@ -27,7 +27,7 @@ def _fsync_dir(path: Path) -> None:
 
 class FolderCollector(Collector):
     kind = "folder"
-    description = "Watched folder: files dropped there are spooled (once per content) and moved away"
+    description = "Watched folder: files dropped there are spooled (each record once) and moved away"
     options = {
         "path": "folder to watch (required)",
         "pattern": "file name pattern, shell-style (default *); names starting with . are never taken",
@@ -83,9 +83,10 @@ class FolderCollector(Collector):
         self.seen = current
         return sorted(ready)
 
-    def take(self, path: Path) -> tuple[int, bool]:
-        """Spool the file (fsync'd, hash recorded), then move it to the processed folder."""
-        records, duplicate = self.sink.append_file(path, path.name, f"folder:{path.name}")
+    def take(self, path: Path):
+        """Spool what the file adds (fsync'd, its version recorded), then move it to the processed
+        folder. A dropped file is complete: an unterminated last line is its last record."""
+        result = self.sink.append_file(path, path.name, f"folder:{path.name}")
         self.processed.mkdir(parents=True, exist_ok=True)
         target = self.processed / path.name
         number = 1
@@ -102,7 +103,7 @@ class FolderCollector(Collector):
         _fsync_dir(self.processed)
         _fsync_dir(self.path)
         self.seen.pop(path.name, None)
-        return records, duplicate
+        return result
 
     async def run(self) -> None:
         if not self.path.is_dir():
@@ -111,15 +112,17 @@ class FolderCollector(Collector):
         while True:
             for path in await asyncio.to_thread(self.candidates):
                 try:
-                    records, duplicate = await asyncio.shield(asyncio.to_thread(self.take, path))
+                    result = await asyncio.shield(asyncio.to_thread(self.take, path))
                 except FileNotFoundError:
                     continue  # taken away meanwhile
                 except OSError as exc:
                     self.status.set("error", f"{path.name}: {exc}")
                     continue
-                self.status.received(records)
-                log.info("folder %s: %s %s", self.path, path.name,
-                         "was a duplicate, moved" if duplicate else f"spooled, {records} records")
+                self.status.received(result.records)
+                log.info("folder %s: %s: %s; moved", self.path, path.name, result.describe())
+                if result.warning:
+                    log.warning("folder %s: %s: %s", self.path, path.name, result.warning)
+                    self.status.warn(f"{path.name}: {result.warning}")
             await asyncio.sleep(self.poll)
 
     async def test(self) -> str:

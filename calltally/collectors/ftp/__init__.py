@@ -286,15 +286,20 @@ class FtpCollector(Collector):
     # --- called in the FTP server's thread --------------------------------
     def _spool_upload(self, path: Path, remote_ip: str) -> str:
         try:
-            records, duplicate = self.sink.append_file(path, path.name, f"ftp:{remote_ip}")
+            # An upload is a whole file: the PBX chose to send it as it is, so an unterminated
+            # last line is its last record. A PBX that sends the same file again, longer, has
+            # only the new part spooled.
+            result = self.sink.append_file(path, path.name, f"ftp:{remote_ip}")
         except Exception as exc:  # noqa: BLE001 - reported to the PBX as 451 and in the status
             log.exception("connection %s: cannot spool %s", self.config.id, path.name)
             self._status("error", f"cannot spool {path.name}: {exc}")
             return "Local error in processing"
-        log.info("connection %s: %s from %s: %s", self.config.id, path.name, remote_ip,
-                 "duplicate, already spooled" if duplicate else f"{records} records spooled")
-        if records:
-            self._status_received(records)
+        log.info("connection %s: %s from %s: %s", self.config.id, path.name, remote_ip, result.describe())
+        if result.warning:
+            log.warning("connection %s: %s from %s: %s", self.config.id, path.name, remote_ip, result.warning)
+            self._call_in_loop(self.status.warn, f"{path.name}: {result.warning}")
+        if result.records:
+            self._status_received(result.records)
         self._status("listening", f"{self._where()}; last file {path.name}")
         return ""
 

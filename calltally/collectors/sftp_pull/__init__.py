@@ -3,8 +3,10 @@
 Each poll lists ``remote_path``, fetches the files matching ``pattern`` whose
 size and modification time did not change over ``settle`` seconds (a file still
 being written is left for the next poll), downloads each to a temporary file,
-hands it to ``Sink.append_file`` (which fsyncs and dedupes by content hash) and
-only then applies ``after`` (keep, delete or move). See docs/collectors-files.md.
+hands it to ``Sink.append_file`` (which fsyncs, and spools only what the spool
+does not have: nothing for a file fetched again unchanged, only the new lines of
+a file that grew) and only then applies ``after`` (keep, delete or move). See
+docs/collectors-files.md.
 """
 
 from __future__ import annotations
@@ -211,19 +213,29 @@ class SftpPullCollector(Collector):
             if attrs.size is not None and size != attrs.size:
                 log.warning("connection %s: %s changed while downloading; next poll", self.config.id, name)
                 return False
-            records, duplicate = await asyncio.to_thread(self.sink.append_file, local, name,
-                                                         f"sftp:{self.settings['host']}")
+            # Kept on the server, the file may be a log still growing: a last line without a
+            # line end may be cut mid-write, and is held back until the file is seen again.
+            # A file deleted or moved away will not be seen again: it is taken as it is.
+            after = self.settings["after"]
+            result = await asyncio.to_thread(self.sink.append_file, local, name, f"sftp:{self.settings['host']}",
+                                             after != "keep")
         finally:
             with contextlib.suppress(FileNotFoundError):
                 local.unlink()
-        log.info("connection %s: %s: %s", self.config.id, name,
-                 "duplicate, already spooled" if duplicate else f"{records} records spooled")
-        if records:
-            self.status.received(records)
+        log.info("connection %s: %s: %s", self.config.id, name, result.describe())
+        if result.warning:
+            log.warning("connection %s: %s: %s", self.config.id, name, result.warning)
+            self.status.warn(f"{name}: {result.warning}")
+        if result.records:
+            self.status.received(result.records)
         # Spooled and fsync'd: only now may the remote copy go.
-        after = self.settings["after"]
         if after == "keep":
-            self.seen[name] = [attrs.size, attrs.mtime]
+            if result.pending:
+                # Not marked as seen: the next poll fetches it again, and if it has not changed
+                # meanwhile its last line is taken as complete.
+                self.seen.pop(name, None)
+            else:
+                self.seen[name] = [attrs.size, attrs.mtime]
             await asyncio.to_thread(self._save_seen)
         elif after == "delete":
             await sftp.remove(remote)

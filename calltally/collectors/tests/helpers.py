@@ -63,12 +63,16 @@ class RecordingStatus:
     def __init__(self):
         self.states: list[tuple[str, str]] = []
         self.count = 0
+        self.warnings: list[str] = []
 
     def set(self, state: str, detail: str = "") -> None:
         self.states.append((state, detail))
 
     def received(self, count: int) -> None:
         self.count += count
+
+    def warn(self, text: str) -> None:
+        self.warnings.append(text)
 
     @property
     def state(self) -> str:

@@ -18,6 +18,7 @@ import pytest
 
 from calltally.collectors.base import ConfigError, ConnectionConfig
 from calltally.collectors.ftp import FtpCollector, check_password
+from calltally.spool.services import SpoolFileResult
 from calltally.spool.storage import Spool
 
 SITE = "HQ"
@@ -38,7 +39,7 @@ class SpoolSink:
     def append(self, records, source):
         return self.spool.append(SITE, records, source).count if records else 0
 
-    def append_file(self, path, name, source):
+    def append_file(self, path, name, source, complete=True):
         self.entered.set()
         if self.gate is not None:
             assert self.gate.wait(TIMEOUT)
@@ -46,23 +47,27 @@ class SpoolSink:
         digest = hashlib.sha256(data).hexdigest()
         with self.lock:
             if digest in self.seen:
-                return 0, True
+                return SpoolFileResult(name, 0, True, digest)
             lines = [line for line in data.splitlines() if line]
             count = self.spool.append(SITE, lines, f"{source}:{name}").count if lines else 0
             self.seen.add(digest)
-            return count, False
+            return SpoolFileResult(name, count, False, digest)
 
 
 class RecordingStatus:
     def __init__(self):
         self.states: list[tuple[str, str]] = []
         self.count = 0
+        self.warnings: list[str] = []
 
     def set(self, state, detail=""):
         self.states.append((state, detail))
 
     def received(self, count):
         self.count += count
+
+    def warn(self, text):
+        self.warnings.append(text)
 
 
 def spooled(spool: Spool) -> list[bytes]:

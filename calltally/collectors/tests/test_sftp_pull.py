@@ -14,6 +14,7 @@ import pytest
 
 from calltally.collectors.base import ConfigError, ConnectionConfig
 from calltally.collectors.sftp_pull import SftpPullCollector
+from calltally.spool.services import SpoolFileResult
 from calltally.spool.storage import Spool
 
 SITE = "HQ"
@@ -33,29 +34,33 @@ class SpoolSink:
     def append(self, records, source):
         return self.spool.append(SITE, records, source).count if records else 0
 
-    def append_file(self, path, name, source):
+    def append_file(self, path, name, source, complete=True):
         data = Path(path).read_bytes()
         digest = hashlib.sha256(data).hexdigest()
         with self.lock:
             self.calls += 1
             if digest in self.seen:
-                return 0, True
+                return SpoolFileResult(name, 0, True, digest)
             lines = [line for line in data.splitlines() if line]
             count = self.spool.append(SITE, lines, f"{source}:{name}").count if lines else 0
             self.seen.add(digest)
-            return count, False
+            return SpoolFileResult(name, count, False, digest)
 
 
 class RecordingStatus:
     def __init__(self):
         self.states: list[tuple[str, str]] = []
         self.count = 0
+        self.warnings: list[str] = []
 
     def set(self, state, detail=""):
         self.states.append((state, detail))
 
     def received(self, count):
         self.count += count
+
+    def warn(self, text):
+        self.warnings.append(text)
 
 
 class _SSHServer(asyncssh.SSHServer):
