@@ -99,7 +99,9 @@ def address_allowed(address: str, networks: list) -> bool:
 
 class Framer:
     """Cuts a byte stream into records. Complete records come out of :meth:`feed`;
-    the unterminated tail stays in memory, never longer than ``max_record``."""
+    the unterminated tail stays in memory, never longer than ``max_record``. When the
+    peer ends the stream, :meth:`end` gives that tail as the last record; when the stream
+    is cut (an error, a timeout, a stop), ``pending`` says how much is lost."""
 
     def __init__(self, framing: str = "auto", max_record: int = DEFAULT_MAX_RECORD):
         if framing not in FRAMINGS:
@@ -123,6 +125,23 @@ class Framer:
         # auto: a CR that is half of a CRLF ends the record; the LF then ends an empty one, dropped.
         records.extend(self._cut_long(tail))
         return self._split_long(records)
+
+    @property
+    def pending(self) -> int:
+        """Bytes of a record begun but not ended."""
+        if self.framing == "stx-etx":
+            return len(self.buffer) if self.in_record else 0
+        return len(self.buffer)
+
+    def end(self) -> list[bytes]:
+        """The peer ended the stream: a record it ended by ending the stream is a record."""
+        tail = self.buffer if self.pending else b""
+        self.buffer, self.in_record = b"", False
+        if self.framing == "crlf" and tail.endswith(b"\r"):
+            tail = tail[:-1]  # the first half of the record end
+        elif self.framing == "stx-etx":
+            tail = tail.strip(b"\r\n")
+        return [tail] if tail else []
 
     def _cut_long(self, tail: bytes) -> list[bytes]:
         out = []

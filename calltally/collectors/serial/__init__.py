@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 from typing import Any
 
@@ -21,6 +22,16 @@ from ..common import (
 log = logging.getLogger("calltally.recorder")
 PARITIES = ("N", "E", "O")
 FLOWS = ("none", "rtscts", "xonxoff")
+
+
+def _hung_up(exc: BaseException) -> bool:
+    """Whether a read failed because the other end went away (EIO: a pty's other side closed,
+    a USB adapter pulled out; or a port ready to read that gives nothing): the stream's end."""
+    # pyserial's SerialException is an OSError without errno; the OSError it wraps has one.
+    for error in (exc, exc.__context__):
+        if isinstance(error, OSError) and error.errno == errno.EIO:
+            return True
+    return "returned no data" in str(exc)
 
 
 class SerialCollector(Collector):
@@ -88,23 +99,40 @@ class SerialCollector(Collector):
             fd = port.fileno()
             loop.add_reader(fd, ready.set)
             reason = "closed"
+            cut_by = "the collector stopping"  # what ended the stream, when the line did not hang up
+            source = f"serial:{device}"
             try:
                 while True:
                     await ready.wait()
                     ready.clear()
-                    data = port.read(65536)  # non-blocking (timeout=0): only what is there
+                    try:
+                        data = port.read(65536)  # non-blocking (timeout=0): only what is there
+                    except (serial.SerialException, OSError) as exc:
+                        if not _hung_up(exc):
+                            raise
+                        # The other end hung up: the stream ended, and with it its last record.
+                        reason = f"the line hung up ({exc})"
+                        records = framer.end()
+                        if records:
+                            count = await asyncio.shield(asyncio.to_thread(self.sink.append, records, source))
+                            self.status.received(count)
+                        break
                     if not data:
                         continue
                     records = framer.feed(data)
                     if records:
-                        count = await asyncio.shield(asyncio.to_thread(self.sink.append, records, f"serial:{device}"))
+                        count = await asyncio.shield(asyncio.to_thread(self.sink.append, records, source))
                         self.status.received(count)
                         self.backoff.reset()
             except (serial.SerialException, OSError) as exc:
                 reason = str(exc)
+                cut_by = f"a read error ({exc})"
             finally:
                 loop.remove_reader(fd)
                 port.close()
+                if framer.pending:
+                    log.warning("serial %s: a record cut by %s was dropped (%d bytes, no record end)", device, cut_by,
+                                framer.pending)
             delay = self.backoff.next()
             log.info("serial %s: %s; reopening in %gs", device, reason, delay)
             self.status.set("waiting", f"{device}: {reason}; reopen in {delay:g}s")

@@ -164,26 +164,34 @@ class TcpConnectCollector(Collector):
             framer = Framer(self.framing, self.max_record)
             source = f"tcp:{self.host}"
             reason = "closed by the PBX"
+            cut_by = "the collector stopping"  # what ended the stream, when the PBX did not
             try:
                 data = leftover
+                ended = False
                 while True:
-                    if data:
-                        records = framer.feed(data)
+                    if data or ended:
+                        # The PBX closing the connection ends its last record, line end or not.
+                        records = framer.end() if ended else framer.feed(data)
                         if records:
                             count = await asyncio.shield(asyncio.to_thread(self.sink.append, records, source))
                             self.status.received(count)
                             self.backoff.reset()
+                    if ended:
+                        break
                     try:
                         data = await asyncio.wait_for(reader.read(READ_SIZE), self.keepalive or None)
                     except TimeoutError:
-                        reason = f"nothing received for {self.keepalive}s"
+                        reason = cut_by = f"nothing received for {self.keepalive}s"
                         break
-                    if not data:
-                        break
+                    ended = not data
             except (OSError, ConnectionError) as exc:
                 reason = str(exc) or type(exc).__name__
+                cut_by = f"a connection error ({reason})"
             finally:
                 writer.close()
+                if framer.pending:
+                    log.warning("tcp-connect %s: a record cut by %s was dropped (%d bytes, no record end)", where,
+                                cut_by, framer.pending)
             delay = self.backoff.next()
             log.info("tcp-connect %s: %s; reconnecting in %gs", where, reason, delay)
             self.status.set("waiting", f"{where}: {reason}; reconnect in {delay:g}s")

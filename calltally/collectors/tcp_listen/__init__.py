@@ -83,27 +83,31 @@ class TcpListenCollector(Collector):
         framer = Framer(self.framing, self.max_record)
         self.clients += 1
         self._show()
+        cut_by = "the collector stopping"  # what ended the stream, when the PBX did not
         try:
             while True:
                 try:
                     data = await asyncio.wait_for(reader.read(READ_SIZE), self.idle_timeout)
                 except TimeoutError:
                     log.info("tcp-listen %s: %s idle for %ss, closed", self.port, address, self.idle_timeout)
+                    cut_by = f"the idle timeout ({self.idle_timeout}s)"
                     break
-                if not data:
-                    break
-                records = framer.feed(data)
+                # The PBX closing the connection ends its last record, line end or not.
+                records = framer.feed(data) if data else framer.end()
                 if records:
                     # Spooled and fsync'd before the next read; shielded so that a stop
                     # in the middle still leaves the thread's append whole.
                     count = await asyncio.shield(asyncio.to_thread(self.sink.append, records, source))
                     self.status.received(count)
+                if not data:
+                    break
         except (ConnectionError, OSError) as exc:
+            cut_by = f"a connection error ({exc})"
             log.info("tcp-listen %s: %s: %s", self.port, address, exc)
         finally:
-            if framer.buffer:
-                log.info("tcp-listen %s: %s left %d bytes without a record end", self.port, address,
-                         len(framer.buffer))
+            if framer.pending:
+                log.warning("tcp-listen %s: %s: a record cut by %s was dropped (%d bytes, no record end)",
+                            self.port, address, cut_by, framer.pending)
             self.clients -= 1
             self._show()
             writer.close()

@@ -34,6 +34,27 @@ def test_unterminated_tail_stays_in_memory():
     assert framer.feed(b"o\n") == [b"two"]
 
 
+@pytest.mark.parametrize("framing,data,last", [
+    ("auto", b"a1\nb2", b"b2"),
+    ("lf", b"a1\nb2", b"b2"),
+    ("crlf", b"a1\r\nb2\r", b"b2"),
+    ("cr", b"a1\rb2", b"b2"),
+    ("stx-etx", b"\x02a1\x03\x02b2", b"b2"),
+])
+def test_the_end_of_the_stream_ends_its_last_record(framing, data, last):
+    framer = Framer(framing)
+    assert framer.feed(data) == [b"a1"]
+    assert framer.pending == len(data) - data.index(last)
+    assert framer.end() == [last]
+    assert (framer.pending, framer.end()) == (0, [])
+
+
+def test_noise_after_the_last_stx_etx_record_is_no_record_at_the_end():
+    framer = Framer("stx-etx")
+    assert framer.feed(b"\x02a1\x03\r\njunk") == [b"a1"]
+    assert (framer.pending, framer.end()) == (0, [])
+
+
 def test_long_record_is_cut_and_memory_stays_bounded():
     framer = Framer("lf", max_record=16)
     out = feed_all(framer, [b"x" * 10] * 10)

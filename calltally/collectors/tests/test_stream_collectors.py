@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import socket
+import struct
 import tty
 
 import pytest
@@ -103,6 +105,40 @@ def test_tcp_listen_refuses_addresses_outside_allow_and_closes_idle_clients(tmp_
     assert spooled(spool, "HQ") == [b"kept 1"]
 
 
+def reset(writer) -> None:
+    """Close with a TCP reset, as a link that breaks does (not the clean end of a stream)."""
+    writer.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    writer.transport.abort()
+
+
+def test_tcp_listen_keeps_the_last_record_a_pbx_ends_by_closing_and_reports_one_cut_by_a_reset(tmp_path, caplog):
+    spool = Spool(tmp_path)
+    port = free_port()
+
+    async def scenario():
+        collector, status = make(TcpListenCollector, spool, port=port)
+        task = asyncio.create_task(collector.run())
+        await async_wait_for(lambda: status.state == "listening")
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"one\r\ntwo 2026-11-25 10:00")  # the last record has no line end…
+        await writer.drain()
+        writer.close()  # …and the PBX closes: that ends it
+        await async_wait_for(lambda: status.count == 2, what="the last record")
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"three\nfou")
+        await writer.drain()
+        await async_wait_for(lambda: status.count == 3, what="the complete record")
+        reset(writer)  # the link breaks in the middle of a record
+        await async_wait_for(lambda: collector.clients == 0, what="the broken link closed")
+        await stop(task)
+
+    with caplog.at_level(logging.WARNING, logger="calltally"):
+        asyncio.run(asyncio.wait_for(scenario(), TIMEOUT))
+    assert spooled(spool, "HQ") == [b"one", b"two 2026-11-25 10:00", b"three"]
+    cut = [record.getMessage() for record in caplog.records if "dropped" in record.getMessage()]
+    assert len(cut) == 1 and "3 bytes" in cut[0] and "connection error" in cut[0]
+
+
 def test_tcp_listen_bad_options_and_busy_port(tmp_path):
     with pytest.raises(ConfigError, match="port"):
         TcpListenCollector.validate({})
@@ -131,6 +167,7 @@ class FakePbx:
         self.batches: list[list[bytes]] = []
         self.sent: list[bytes] = []
         self.server = None
+        self.delivered = lambda: 200  # records the collector has spooled; set by a test that resets the link
 
     async def handle(self, reader, writer):
         self.connections += 1
@@ -151,7 +188,9 @@ class FakePbx:
             writer.write(data[:cut])
             self.sent.extend(batch[:200])
             await writer.drain()
-            writer.transport.abort()
+            # Once those are read: a reset makes the reader drop what it has not read yet.
+            await async_wait_for(lambda: self.delivered() >= 200, what="the first link's records")
+            reset(writer)  # a reset, not the clean end of the stream that would end record 200
             return
         writer.write(data)
         self.sent.extend(batch)
@@ -171,6 +210,7 @@ def test_tcp_connect_logs_in_and_reconnects_after_a_dropped_link(tmp_path):
         port = await pbx.start()
         collector, status = make(TcpConnectCollector, spool, host="127.0.0.1", port=port,
                                  login_script=r"expect:Password:|send:pccsmdr\r", login_timeout=5)
+        pbx.delivered = lambda: status.count
         task = asyncio.create_task(collector.run())
         await async_wait_for(lambda: pbx.logins == 2 and status.count == 500, what="second link's records")
         await stop(task)
@@ -205,6 +245,42 @@ def test_tcp_connect_dead_link_detection_and_failed_login(tmp_path, monkeypatch)
         pbx.server.close()
 
     asyncio.run(asyncio.wait_for(scenario(), TIMEOUT))
+
+
+def test_tcp_connect_keeps_the_last_record_before_the_pbx_closes_and_reports_one_cut_by_a_reset(tmp_path, caplog):
+    spool = Spool(tmp_path)
+
+    async def scenario():
+        links = []
+        status = None
+
+        async def pbx(reader, writer):
+            links.append(writer)
+            if len(links) == 1:
+                writer.write(b"a 1\r\nb 2\r\nlast 3")  # closed cleanly right after a record without CRLF
+                await writer.drain()
+                writer.close()
+            elif len(links) == 2:
+                writer.write(b"c 4\r\nhalf of d")
+                await writer.drain()
+                await async_wait_for(lambda: status.count == 4, what="c")
+                reset(writer)  # the link breaks in the middle of d
+            else:
+                await asyncio.sleep(30)  # connected, silent
+
+        server = await asyncio.start_server(pbx, "127.0.0.1", 0)
+        collector, status = make(TcpConnectCollector, spool, host="127.0.0.1", port=server.sockets[0].getsockname()[1])
+        collector.backoff.first = collector.backoff.current = 0.01
+        task = asyncio.create_task(collector.run())
+        await async_wait_for(lambda: len(links) == 3, what="the third link")
+        await stop(task)
+        server.close()
+
+    with caplog.at_level(logging.WARNING, logger="calltally"):
+        asyncio.run(asyncio.wait_for(scenario(), TIMEOUT))
+    assert spooled(spool, "HQ") == [b"a 1", b"b 2", b"last 3", b"c 4"]
+    cut = [record.getMessage() for record in caplog.records if "dropped" in record.getMessage()]
+    assert len(cut) == 1 and "9 bytes" in cut[0]
 
 
 def test_tcp_connect_waits_when_the_pbx_is_down(tmp_path):
@@ -246,6 +322,33 @@ def test_serial_through_a_pty(tmp_path):
         os.close(master)
         os.close(slave)
     assert_once(spooled(spool, "HQ"), sent)
+
+
+def test_serial_keeps_the_last_record_when_the_line_hangs_up(tmp_path):
+    spool = Spool(tmp_path)
+    master, slave = os.openpty()
+    tty.setraw(master)
+    device = os.ttyname(slave)
+
+    async def scenario():
+        nonlocal master
+        collector, status = make(SerialCollector, spool, device=device, framing="crlf")
+        task = asyncio.create_task(collector.run())
+        await async_wait_for(lambda: status.state == "connected", what="port open")
+        os.write(master, b"first 1\r\nlast 2")
+        await async_wait_for(lambda: status.count == 1, what="the first record")
+        os.close(master)  # the PBX side of the line goes away
+        master = -1
+        await async_wait_for(lambda: status.count == 2, what="the last record")
+        await stop(task)
+
+    try:
+        asyncio.run(asyncio.wait_for(scenario(), TIMEOUT))
+    finally:
+        for fd in (master, slave):
+            if fd >= 0:
+                os.close(fd)
+    assert spooled(spool, "HQ") == [b"first 1", b"last 2"]
 
 
 def test_serial_options_and_missing_device(tmp_path):
