@@ -38,6 +38,7 @@ DEFAULT_MAX_FILE_SIZE = 100 * 1024 * 1024
 # List, change folder, store (STOR/STOU). No APPE/delete/rename/mkdir: an upload is a whole file.
 PERMISSIONS = "elw"
 LOOP_TICK = 0.2  # seconds between checks of the stop flag
+DRAIN_MIN = 64 * 1024 * 1024  # an upload over max_file_size is read this far at least before it is cut off
 
 # scrypt cost: ~16 MiB and a few tens of milliseconds per check.
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
@@ -136,6 +137,8 @@ class _SpoolingDTPMixin:
         if not self._closed and getattr(self.file_obj, "too_large", False):
             limit = self.cmd_channel.max_file_size
             self._resp = (f"552 File larger than {limit} bytes; not stored.", logging.getLogger("pyftpdlib").warning)
+            self.transfer_finished = False  # never spooled; the part written is removed
+            self.cmd_channel.refuse_too_large(self.file_obj.name)
         if (not self._closed and self.receive and self.transfer_finished and self.file_obj is not None
                 and self._resp and self._resp[0].startswith("226")):
             if not self.file_obj.closed:
@@ -148,7 +151,13 @@ class _SpoolingDTPMixin:
 
 
 class _LimitedFile:
-    """An upload's file object that refuses to grow past ``limit`` bytes (``max_file_size``)."""
+    """An upload's file object that refuses to grow past ``limit`` bytes (``max_file_size``).
+
+    Past the limit, what the client sends is read and thrown away rather than refused:
+    closing the data connection under a client still sending breaks its pipe before it
+    reads any reply, so a PBX would retry a file it should be told (552) will never fit.
+    A client still sending after ``max(limit, DRAIN_MIN)`` more bytes is cut off.
+    """
 
     def __init__(self, handle, limit: int):
         self._handle = handle
@@ -160,7 +169,9 @@ class _LimitedFile:
         self._written += len(data)
         if self._written > self._limit:
             self.too_large = True
-            raise OSError(errno.EFBIG, "File too large")
+            if self._written > self._limit + max(self._limit, DRAIN_MIN):
+                raise OSError(errno.EFBIG, "File too large")
+            return len(data)
         return self._handle.write(data)
 
     def __getattr__(self, name):
@@ -178,6 +189,21 @@ class _LimitedFS(AbstractedFS):
 class _SpoolingFTPHandler(FTPHandler):
     collector: FtpCollector
     max_file_size = DEFAULT_MAX_FILE_SIZE
+    # A wrong password is answered 530 after 3 s, and the third one closes the session:
+    # pyftpdlib's defaults, written here so that they stay whatever its next version does.
+    auth_failed_timeout = 3
+    max_login_attempts = 3
+
+    def on_login_failed(self, username, password):
+        # pyftpdlib reports this on its own logger, which only reaches the console: whoever tries
+        # passwords must be in CallTally's log file, with their address.
+        ending = "; session closed" if self.attempted_logins >= self.max_login_attempts else ""
+        log.warning("connection %s: failed FTP login as %r from %s (attempt %d)%s", self.collector.config.id,
+                    username, self.remote_ip, self.attempted_logins, ending)
+
+    def refuse_too_large(self, path: str) -> None:
+        log.warning("connection %s: %s from %s is larger than max_file_size (%d bytes): refused with 552",
+                    self.collector.config.id, Path(path).name, self.remote_ip, self.max_file_size)
 
     def spool_upload(self, path: str) -> str:
         """Append a completed upload to the spool; '' on success, else the reason it failed."""

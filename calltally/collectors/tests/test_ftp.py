@@ -7,6 +7,7 @@ import contextlib
 import ftplib
 import hashlib
 import io
+import logging
 import shutil
 import socket
 import subprocess
@@ -287,6 +288,45 @@ def test_max_file_size(env):
         ftp.quit()
     assert spooled(spool) == []
     assert list(collector.home.iterdir()) == []
+
+
+def test_an_upload_over_max_file_size_gets_its_552_even_while_the_client_is_still_sending(env, caplog):
+    make, spool, sink, status, tmp_path = env
+    collector = make(max_file_size="1000", keep_files="true")
+    with Server(collector) as server:
+        ftp = login(server.port)
+        # Far more than the socket buffers hold: the client is still sending when the limit is passed.
+        with caplog.at_level(logging.WARNING, logger="calltally"), pytest.raises(ftplib.error_perm, match="^552"):
+            ftp.storbinary("STOR huge.cdr", io.BytesIO(b"x,1\n" * 5_000_000))
+        assert ftp.voidcmd("NOOP").startswith("200")  # the session goes on
+        assert ftp.storbinary("STOR small.cdr", io.BytesIO(b"y,2\n")).startswith("226")
+        ftp.quit()
+    assert spooled(spool) == [b"y,2"]
+    assert sorted(path.name for path in collector.home.iterdir()) == ["small.cdr"]
+    assert any("huge.cdr" in record.getMessage() and "552" in record.getMessage() for record in caplog.records)
+
+
+def test_failed_logins_go_to_the_log_file_with_the_address_and_the_third_one_ends_the_session(env):
+    from django.conf import settings
+
+    make, spool, sink, status, tmp_path = env
+    user = f"intruder-{tmp_path.name}"
+    with Server(make()) as server:
+        ftp = ftplib.FTP()
+        ftp.connect("127.0.0.1", server.port, timeout=TIMEOUT)
+        replies = []
+        for _ in range(3):
+            with pytest.raises(ftplib.error_perm, match="^530") as failed:
+                ftp.login(user, "guess")
+            replies.append(str(failed.value))
+        assert "Disconnecting" in replies[2] and "Disconnecting" not in replies[1]
+        with pytest.raises((EOFError, OSError)):
+            ftp.voidcmd("NOOP")
+        ftp.close()
+    logged = [line for line in settings.LOG_FILE.read_text().splitlines() if user in line]
+    assert len(logged) == 3
+    assert all("WARNING" in line and "failed FTP login" in line and "from 127.0.0.1" in line for line in logged)
+    assert "session closed" in logged[2]
 
 
 def test_wrong_password_is_530(env):
