@@ -20,6 +20,7 @@ from ..models import Connection, ConnectionState
 from . import DEFAULT_MAX_BODY, token_matches
 
 log = logging.getLogger("calltally.recorder")
+_MATCHES_NOTHING = "0" * 64  # not a SHA-256 any token has in practice
 
 
 def _error(status: int, message: str, **headers) -> JsonResponse:
@@ -36,11 +37,15 @@ def push(request: HttpRequest, connection_id: int) -> JsonResponse:
         return _error(405, "use POST", Allow="POST")
     connection = (Connection.objects.select_related("site")
                   .filter(pk=connection_id, kind="http-push", enabled=True, site__enabled=True).first())
-    if connection is None:
-        return _error(404, "no enabled http-push connection with this id")
-    parameters = connection.parameters or {}
+    parameters = (connection.parameters or {}) if connection is not None else {}
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token_matches(token.strip(), parameters.get("token_sha256", "")):
+    # The token is checked even without a connection, against a hash nothing matches: an
+    # unknown id and a wrong token get the same answer, so ids cannot be found by trying them.
+    matches = token_matches(token.strip(), parameters.get("token_sha256") or _MATCHES_NOTHING)
+    if connection is None or scheme.lower() != "bearer" or not matches:
+        log.warning("http-push %s: refused a request from %s (%s)", connection_id,
+                    request.META.get("REMOTE_ADDR", "?"),
+                    "no enabled http-push connection with this id" if connection is None else "bad or missing token")
         return _error(401, "bad or missing bearer token", **{"WWW-Authenticate": 'Bearer realm="calltally"'})
     limit = int(parameters.get("max_body") or DEFAULT_MAX_BODY)
     try:

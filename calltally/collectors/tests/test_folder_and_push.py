@@ -101,12 +101,33 @@ def test_push_with_the_django_test_client(make_site, spool, client):
     assert client.get(url, **auth).status_code == 405
     assert client.post(url, body, content_type="text/plain").status_code == 401
     assert client.post(url, body, content_type="text/plain", HTTP_AUTHORIZATION="Bearer wrong").status_code == 401
-    assert client.post("/push/9999/", body, content_type="text/plain", **auth).status_code == 404
+    assert client.post("/push/9999/", body, content_type="text/plain", **auth).status_code == 401
     assert client.post(url, b"x" * 3000, content_type="text/plain", **auth).status_code == 413
     connection.enabled = False
     connection.save()
-    assert client.post(url, body, content_type="text/plain", **auth).status_code == 404
+    assert client.post(url, body, content_type="text/plain", **auth).status_code == 401
     assert len(spooled(spool, "HQ")) == 4
+
+
+def test_push_answers_an_unknown_connection_exactly_as_a_wrong_token(make_site, spool, client):
+    site = make_site("HQ")
+    known = push_connection(site)
+    disabled = push_connection(site)
+    disabled.enabled = False
+    disabled.save()
+    other_kind = Connection.objects.create(site=site, kind="tcp-listen", parameters={"port": 5100})
+
+    def answer(connection_id, token):
+        response = client.post(f"/push/{connection_id}/", b"r1,a\n", content_type="text/plain",
+                                HTTP_AUTHORIZATION=f"Bearer {token}")
+        return response.status_code, response.content, response.get("WWW-Authenticate"), response.get(
+            "Content-Type")
+
+    wrong_token = answer(known.pk, "not-the-token-of-this-connection")
+    assert wrong_token[0] == 401
+    for connection_id in (9999, disabled.pk, other_kind.pk):
+        assert answer(connection_id, TOKEN) == wrong_token
+    assert spooled(spool, "HQ") == []
 
 
 def post(url: str, body: bytes, token: str = TOKEN) -> tuple[int, dict]:
