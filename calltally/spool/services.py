@@ -227,8 +227,9 @@ class _Arrival:
         stats = _Compared()
         records = _finish(self.spool, self.site, self.path, row, already=0, stats=stats)
         if not stats.matched:
-            # Nothing in common: a new file under a name used before (a log rotated, a new export).
-            SpooledFile.objects.filter(pk=row.pk).update(origin=None)
+            # Nothing in common: a new file under a name used before (a log rotated, a new export),
+            # the first version of its own. All its lines were spooled, in order, as for a new file.
+            SpooledFile.objects.filter(pk=row.pk).update(origin=None, compared=False)
             note = (f"a new file under a name spooled before (none of its lines was among the {stats.known} "
                     "records spooled from that name): spooled whole")
             log.info("site %s: %s: %s", self.site.code, name, note)

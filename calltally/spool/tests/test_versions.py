@@ -150,6 +150,19 @@ def test_a_rotated_file_under_a_new_name_adds_only_what_followed_the_last_pull(m
     assert_each_once(spooled(spool), lines(0, 80) + lines(500, 9))
 
 
+def test_a_log_begun_again_under_its_old_name_gets_its_held_last_line_once(make_site, spool, tmp_path):
+    site = make_site("HQ")
+    path = write(tmp_path / "Master.csv", lines(0, 5))
+    spool_file(site, path, spool, complete=False)
+    write(path, lines(100, 3), tail=lines(103, 1)[0])  # rotated, and the first rows of the new log
+    fresh = spool_file(site, path, spool, complete=False)
+    assert (fresh.records, fresh.warning) == (3, "") and fresh.pending
+    assert spool_file(site, path, spool, complete=False).records == 1  # unchanged: its last line ends it
+    write(path, lines(100, 6))
+    assert spool_file(site, path, spool, complete=False).records == 2
+    assert spooled(spool) == lines(0, 5) + lines(100, 6)
+
+
 def test_an_unrelated_name_is_never_taken_for_a_continuation(make_site, spool, tmp_path):
     site = make_site("HQ")
     write(tmp_path / "a.csv", lines(0, 5))
