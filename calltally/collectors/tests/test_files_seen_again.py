@@ -124,3 +124,19 @@ def test_a_folder_pickup_of_a_file_dropped_again_longer_spools_only_its_new_line
     assert status.count == 150
     assert sorted(path.name for path in (inbox / "processed").iterdir()) == ["Master.1.csv", "Master.2.csv",
                                                                              "Master.csv"]
+
+
+def test_a_warning_is_kept_as_the_connections_last_error_without_changing_its_state(hq):
+    from calltally.collectors.models import Connection, ConnectionState
+    from calltally.collectors.runtime import BufferedStatus
+    from calltally.sites.models import Site
+
+    connection = Connection.objects.create(site=Site.objects.get(code="HQ"), kind="folder", parameters={})
+    status = BufferedStatus(connection.pk)
+    status.set("polling", "/srv/cdr")
+    status.warn("Master.csv does not continue what was spooled from it before")
+    status.flush()
+    state = ConnectionState.objects.get(connection=connection)
+    assert (state.state, state.detail) == ("polling", "/srv/cdr")
+    assert state.last_error == "warning: Master.csv does not continue what was spooled from it before"
+    assert state.last_error_at is not None
