@@ -84,8 +84,10 @@ class SpooledFile(models.Model):
     class Meta:
         ordering = ["-received"]
         constraints = [models.UniqueConstraint(fields=["site", "sha256"], name="spooled_file_unique_content")]
+        # Finding a file's earlier versions goes by stem or name: selective where the first
+        # line is not (every Cisco file begins with the same header line).
         indexes = [
-            models.Index(fields=["site", "head_sha256"], name="spooled_file_head"),
+            models.Index(fields=["site", "stem"], name="spooled_file_stem"),
             models.Index(fields=["site", "name"], name="spooled_file_name"),
         ]
 
