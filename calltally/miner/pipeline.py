@@ -15,8 +15,8 @@ name says:
    transaction (:mod:`calltally.miner.store` has the SQL, :mod:`calltally.miner.legs`
    the merging rule).
 
-With a large backlog, steps 1–3 run in a forked helper process while this one
-writes (:mod:`calltally.miner.ahead`). There is no SQL per call.
+With a large backlog a second process takes every other batch, both working at
+once (:mod:`calltally.miner.turns`). There is no SQL per call.
 """
 
 from __future__ import annotations
@@ -48,8 +48,8 @@ from calltally.spool.models import SpoolSegment
 from calltally.spool.storage import Spool, SpoolRecord, default_spool, parse_instant
 from calltally.vocabulary import CALL, DISCARD_REASON_LABELS, INTERNAL, LEG, UNRECOGNISED
 
-from . import ahead
 from . import legs as leg_rules
+from . import turns
 from .classify import Classifier
 from .report import MineSummary
 from .rows import CALL_ROW, KIND_AT, LEG_KEY_AT, RowMaker
@@ -347,62 +347,43 @@ class SiteMiner:
 
         ``after_batch`` is called after each batch is committed (the Miner service beats
         its heartbeat there, so a long backlog never looks like a stalled service); when
-        it returns true, mining stops there (a stop request)."""
+        it returns true, mining stops after the batches under way (a stop request)."""
         batch_size = batch_size or settings.MINER_BATCH_SIZE
         summary = MineSummary()
         started = time.perf_counter()
-        batches = 0
         sample: list[bytes] = []
+        stop = False
+
+        def committed(report) -> bool:
+            nonlocal stop
+            batch_summary, batch_sample = report
+            summary.add(batch_summary)
+            if len(sample) < READING_SAMPLE:
+                sample.extend(batch_sample[:READING_SAMPLE - len(sample)])
+            if after_batch is not None and after_batch():
+                stop = True
+            return stop
+
         for day in self.spool.days(self.site.code):
-            size = self.spool.size(self.site.code, day)
             segment = self.segment(day)
-            if segment.mined_offset >= size:
+            if segment.mined_offset >= self.spool.size(self.site.code, day):
                 continue
-            driver = self.site.make_driver()
-            driver.set_state(segment.driver_state)
-            offset = segment.mined_offset
-            if max_batches is None and ahead.worth_it(size - offset):
-                made = ahead.batches_ahead(self, "made_batches", day, offset, segment.pk, driver, batch_size)
-            else:
-                made = self.made_batches(day, offset, segment.pk, driver, batch_size)
+            job = MiningJob(self, day, segment, batch_size)
             try:
-                for batch in made:
-                    try:
-                        with transaction.atomic():
-                            self.store.claim(segment.pk, offset, batch.end, batch.driver_state, batch.counts)
-                            self.write(batch)
-                    except ConcurrentMining:
-                        # Another process (the Miner service, another import) committed these
-                        # records first; they are its to report, and it goes on with the site.
-                        log.info("site %s: %s is being mined by another process", self.site.code, segment)
-                        break
-                    summary.add(batch.summary)
-                    if len(sample) < READING_SAMPLE:
-                        sample.extend(batch.sample[:READING_SAMPLE - len(sample)])
-                    offset = batch.end
-                    batches += 1
-                    if after_batch is not None and after_batch():
-                        max_batches = batches  # asked to stop: this batch is the last
-                    if max_batches is not None and batches >= max_batches:
-                        break
-            finally:
-                made.close()
-            if max_batches is not None and batches >= max_batches:
+                done = turns.run(job, segment.mined_offset, segment.driver_state, committed,
+                                 max_batches=max_batches, label=f"site {self.site.code}")
+            except ConcurrentMining:
+                # Another process (the Miner service, another import) committed these
+                # records first; they are its to report, and it goes on with the site.
+                log.info("site %s: %s is being mined by another process", self.site.code, segment)
+                continue
+            if max_batches is not None:
+                max_batches -= len(done.reports)
+            if stop or (max_batches is not None and max_batches <= 0):
                 break
         summary.seconds = time.perf_counter() - started
         self.check_reading(summary, sample)
         return summary
-
-    def made_batches(self, day: dt.date, offset: int, segment_id: int, driver, batch_size: int):
-        """Each batch from ``offset``, in order, made but not written."""
-        while True:
-            records, end = self.spool.read(self.site.code, day, offset, batch_size)
-            if not records:
-                return
-            batch = self.process(segment_id, records, parse_records(driver, records))
-            batch.end, batch.driver_state = end, driver.get_state()
-            yield batch
-            offset = end
 
     # --- the wrong driver ----------------------------------------------------------
     def check_reading(self, summary: MineSummary, sample: list[bytes]) -> None:
@@ -502,86 +483,44 @@ class SiteMiner:
         self.load_extensions()
         scan = scan or {}
         for segment in SpoolSegment.objects.filter(pk__in=list(targets)).order_by("day"):
-            wanted = targets[segment.pk]
-            period = scan.get(segment.pk)
-            made = self.store.made_offsets(segment.pk) if period is not None else None
-            done = 0
-            args = (segment.pk, segment.day, segment.mined_offset, wanted, batch_size, made, period)
-            if ahead.worth_it(segment.mined_offset):
-                remade = ahead.batches_ahead(self, "remade_batches", *args)
-            else:
-                remade = self.remade_batches(*args)
-            try:
-                for batch in remade:
-                    with transaction.atomic():
-                        # The calls these records were legs of are merged again below.
-                        keys: set[str] = set()
-                        removed_calls, removed_discards = self.store.remove_made(segment.pk, batch.offsets, keys)
-                        keys_made, whole = self.prepare_legs(batch.calls)
-                        self.store.write(batch.calls, batch.discards)
-                        self.merge_legs(keys | keys_made, batch, whole)
-                        counts = batch.counts
-                        self.store.count(segment.pk, {
-                            "calls": counts["calls"] - removed_calls,
-                            "discarded": counts["discarded"] - removed_discards,
-                            "skipped_internal": counts["skipped_internal"],
-                            "skipped_other": counts["skipped_other"],
-                        })
-                    done += len(batch.offsets)
-                    summary.add(batch.summary)
-                    summary.reprocessed += len(batch.offsets)
-                    if progress:
-                        progress(f"{segment}: {done}/{max(len(wanted), done)} records made again")
-            finally:
-                remade.close()
+            job = ReplayJob(self, segment, targets[segment.pk], batch_size, scan.get(segment.pk))
+            turns.run(job, 0, None, self.replay_reporter(summary, segment, len(job.wanted), progress),
+                      label=f"site {self.site.code}")
         summary.seconds = time.perf_counter() - started
         if summary.total_calls:
             self.reading_fine()
         return summary
 
-    def remade_batches(self, segment_id: int, day: dt.date, end: int, wanted: set[int], batch_size: int,
-                       made: set[int] | None = None, period: tuple | None = None):
-        """The chosen records of a segment made again, batch by batch, not written.
+    @staticmethod
+    def replay_reporter(summary: MineSummary, segment: SpoolSegment, wanted: int, progress) -> Callable:
+        """What a replay does with each committed batch's summary: add it up, say how far it is."""
+        done = 0
 
-        A record is chosen when its offset is ``wanted``, or (with ``made`` and
-        ``period``) when it made nothing before (its offset is not in ``made``)
-        and now makes something in the period. A record that made nothing was
-        counted as skipped: it is taken off that count (as an internal call when
-        it reads as one, else as "not a call").
-        """
-        remaining = set(wanted)
-        driver = self.site.make_driver()
-        offset = 0
-        since, until = period if period is not None else (None, None)
-        while (remaining or made is not None) and offset < end:
-            records, offset = self.spool.read(self.site.code, day, offset, batch_size)
-            if not records:
-                return
-            # Parse everything so the driver's state follows the file, keep only the chosen ones.
-            outcomes = parse_records(driver, records)
-            chosen, outcomes_chosen = [], []
-            skipped = Counter()
-            for record, outcome in zip(records, outcomes, strict=True):
-                if record.offset in remaining:
-                    pass
-                elif made is None or record.offset in made or not self.now_makes(outcome, since, until):
-                    continue
-                else:
-                    verdict = self.classifier.classify(outcome) if type(outcome) is CdrRecord else None
-                    internal = type(verdict) is tuple and verdict[0] == INTERNAL
-                    skipped["skipped_internal" if internal else "skipped_other"] += 1
-                chosen.append(record)
-                outcomes_chosen.append(outcome)
-            if not chosen:
-                continue
-            offsets = [r.offset for r in chosen]
-            remaining.difference_update(offsets)
-            batch = self.process(segment_id, chosen, outcomes_chosen)
-            for name, value in skipped.items():
-                batch.counts[name] -= value
-            batch.offsets = offsets
-            batch.sample = []
-            yield batch
+        def committed(batch_summary: MineSummary) -> None:
+            nonlocal done
+            summary.add(batch_summary)
+            done += batch_summary.reprocessed
+            if progress:
+                progress(f"{segment}: {done}/{max(wanted, done)} records made again")
+
+        return committed
+
+    def commit_replayed(self, segment_id: int, batch: Batch) -> None:
+        """Replace what a replayed batch's records made before, in one transaction."""
+        with transaction.atomic():
+            # The calls these records were legs of are merged again below.
+            keys: set[str] = set()
+            removed_calls, removed_discards = self.store.remove_made(segment_id, batch.offsets, keys)
+            keys_made, whole = self.prepare_legs(batch.calls)
+            self.store.write(batch.calls, batch.discards)
+            self.merge_legs(keys | keys_made, batch, whole)
+            counts = batch.counts
+            self.store.count(segment_id, {
+                "calls": counts["calls"] - removed_calls,
+                "discarded": counts["discarded"] - removed_discards,
+                "skipped_internal": counts["skipped_internal"],
+                "skipped_other": counts["skipped_other"],
+            })
 
     @staticmethod
     def now_makes(outcome, since: dt.datetime | None, until: dt.datetime | None) -> bool:
@@ -590,6 +529,124 @@ class SiteMiner:
             return False
         start = outcome.start
         return (since is None or start >= since) and (until is None or start < until)
+
+
+class MiningJob:
+    """Mining a day file from its checkpoint, for :func:`calltally.miner.turns.run`: read and
+    parse a batch, make its rows, commit them with the checkpoint's claim."""
+
+    def __init__(self, miner: SiteMiner, day: dt.date, segment: SpoolSegment, batch_size: int):
+        self.miner = miner
+        self.day = day
+        self.segment_id = segment.pk
+        self.batch_size = batch_size
+        self.driver = miner.site.make_driver()
+        self.state: Any = _UNSET  # the driver state this process's driver holds now
+
+    def read(self, offset: int, state: Any):
+        records, end = self.miner.spool.read(self.miner.site.code, self.day, offset, self.batch_size)
+        if not records:
+            return None
+        parse_from(self, state)
+        outcomes = parse_records(self.driver, records)
+        self.state = self.driver.get_state()
+        return (records, outcomes), end, self.state
+
+    def make(self, parsed) -> Batch:
+        return self.miner.process(self.segment_id, *parsed)
+
+    def commit(self, batch: Batch, offset: int, end: int, state: Any) -> tuple:
+        with transaction.atomic():
+            self.miner.store.claim(self.segment_id, offset, end, state, batch.counts)
+            self.miner.write(batch)
+        return batch.summary, batch.sample
+
+    def backlog(self, offset: int) -> int:
+        return self.miner.spool.size(self.miner.site.code, self.day) - offset
+
+
+class ReplayJob:
+    """Making chosen records of a day file again (recalculation, reprocessing), for
+    :func:`calltally.miner.turns.run`. The file is read from its start, so the driver
+    sees its header lines exactly as the first time; only the chosen records go on.
+
+    A record is chosen when its offset is ``wanted``, or (with a ``period``) when
+    it made nothing before and now makes a call that starts in the period. A
+    record that made nothing was counted as skipped: it is taken off that count
+    (as an internal call when it reads as one, else as "not a call").
+    """
+
+    def __init__(self, miner: SiteMiner, segment: SpoolSegment, wanted: set[int], batch_size: int,
+                 period: tuple | None):
+        self.miner = miner
+        self.segment_id = segment.pk
+        self.day = segment.day
+        self.end = segment.mined_offset
+        self.wanted = wanted
+        self.batch_size = batch_size
+        self.made = miner.store.made_offsets(segment.pk) if period is not None else None
+        self.since, self.until = period if period is not None else (None, None)
+        # Without a scan for records that made nothing, reading stops after the last wanted one.
+        self.last = max(wanted, default=-1) if self.made is None else self.end
+        self.driver = miner.site.make_driver()
+        self.state: Any = _UNSET
+
+    def read(self, offset: int, state: Any):
+        miner = self.miner
+        parse_from(self, state)
+        while offset < self.end and offset <= self.last:
+            records, next_offset = miner.spool.read(miner.site.code, self.day, offset, self.batch_size)
+            if not records:
+                return None
+            # Parse everything so the driver's state follows the file; keep only the chosen ones.
+            outcomes = parse_records(self.driver, records)
+            self.state = self.driver.get_state()
+            chosen, chosen_outcomes = [], []
+            skipped = Counter()
+            for record, outcome in zip(records, outcomes, strict=True):
+                if record.offset in self.wanted:
+                    pass
+                elif (self.made is None or record.offset in self.made
+                      or not SiteMiner.now_makes(outcome, self.since, self.until)):
+                    continue
+                else:
+                    verdict = miner.classifier.classify(outcome) if type(outcome) is CdrRecord else None
+                    internal = type(verdict) is tuple and verdict[0] == INTERNAL
+                    skipped["skipped_internal" if internal else "skipped_other"] += 1
+                chosen.append(record)
+                chosen_outcomes.append(outcome)
+            if chosen:
+                return (chosen, chosen_outcomes, skipped), next_offset, self.state
+            offset = next_offset
+        return None
+
+    def make(self, parsed) -> Batch:
+        chosen, outcomes, skipped = parsed
+        batch = self.miner.process(self.segment_id, chosen, outcomes)
+        for name, value in skipped.items():
+            batch.counts[name] -= value
+        batch.offsets = [record.offset for record in chosen]
+        batch.summary.reprocessed = len(batch.offsets)
+        batch.sample = []
+        return batch
+
+    def commit(self, batch: Batch, offset: int, end: int, state: Any) -> MineSummary:
+        self.miner.commit_replayed(self.segment_id, batch)
+        return batch.summary
+
+    def backlog(self, offset: int) -> int:
+        return self.end - offset
+
+
+_UNSET = object()
+
+
+def parse_from(job, state: Any) -> None:
+    """Give the job's driver the state parsing must go on from, unless it holds it already
+    (in one process the state it handed on comes back; from the partner, a copy)."""
+    if state is not job.state:
+        job.driver.set_state(state)
+        job.state = state
 
 
 def reading_problem(site: Site, summary: MineSummary, sample: list[bytes]) -> str:

@@ -27,6 +27,7 @@ from calltally.spool.models import SpoolSegment
 from calltally.vocabulary import CALL, LEG, MERGED
 
 from . import legs as leg_rules
+from . import turns
 from .rows import CALL_ROW, DISCARD_ROW
 
 # Columns of the calls table the row maker does not write, with the model's defaults.
@@ -42,7 +43,7 @@ COST_QUANTUM = Decimal(1).scaleb(-Call._meta.get_field("cost").decimal_places)
 BOOLEANS = tuple(f.attname for f in Call._meta.concrete_fields if f.get_internal_type() == "BooleanField")
 
 
-class ConcurrentMining(Exception):
+class ConcurrentMining(turns.Stop):
     """Another process committed this batch first; ours is rolled back."""
 
 

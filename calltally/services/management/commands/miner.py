@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import threading
 import time
@@ -21,22 +20,14 @@ BEAT_EVERY = 1.0
 
 
 def stop_handler(stop: threading.Event):
-    """The Miner's SIGTERM and SIGINT handler: stop after the current batch.
+    """The Miner's SIGTERM and SIGINT handler: stop after the batches under way.
 
-    The helper process the Miner forks for a backlog (``calltally.miner.ahead``)
-    inherits this handler. There it must not merely set a flag nobody reads: the
-    Miner ends its helper with SIGTERM and then waits for it, so in the helper
-    SIGTERM ends the process as it would by default. SIGINT (Ctrl-C reaches the
-    whole process group) is left to the Miner, which ends the helper itself.
+    (The partner process the Miner forks for a backlog, ``calltally.miner.turns``,
+    puts the default handlers back: the Miner ends it, or it ends with the Miner.)
     """
-    miner = os.getpid()
 
     def handler(signum, frame) -> None:
-        if os.getpid() == miner:
-            stop.set()
-        elif signum == signal.SIGTERM:
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            os.kill(os.getpid(), signal.SIGTERM)
+        stop.set()
 
     return handler
 

@@ -1,6 +1,8 @@
-"""Batches made ahead in a forked helper process (calltally.miner.ahead), end to end."""
+"""A backlog mined by two processes in turn (calltally.miner.turns), end to end."""
 
 from __future__ import annotations
+
+import os
 
 import pytest
 
@@ -8,7 +10,7 @@ from calltally import forking
 from calltally.calls.models import Call
 from calltally.directory.models import Extension
 from calltally.drivers.asterisk_csv.synth import synthesize
-from calltally.miner import ahead
+from calltally.miner import turns
 from calltally.miner.pipeline import SiteMiner
 from calltally.spool.models import SpoolSegment
 from calltally.spool.services import spool_file
@@ -34,8 +36,18 @@ def backlog(make_site, spool, tmp_path, settings):
 @pytest.fixture
 def single_threaded(monkeypatch):
     """Earlier tests in this process may leave idle threads behind (servers of the collector
-    tests); the helper is only forked from a single-threaded process, which these tests stand for."""
+    tests); the partner is only forked from a single-threaded process, which these tests stand for."""
     monkeypatch.setattr(forking.threading, "active_count", lambda: 1)
+
+
+@pytest.fixture
+def forks(monkeypatch):
+    """Counts the partner processes started (and lets every backlog fork one)."""
+    monkeypatch.setattr(turns, "MIN_BACKLOG_BYTES", 0)
+    started = []
+    real = turns._Partner.start
+    monkeypatch.setattr(turns._Partner, "start", classmethod(lambda cls, *args: started.append(1) or real(*args)))
+    return started
 
 
 def made_calls(site):
@@ -43,33 +55,32 @@ def made_calls(site):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_backlog_made_by_a_helper_process_gives_exactly_the_calls_of_one_process(
-    backlog, settings, monkeypatch, single_threaded
+def test_a_backlog_mined_in_turn_by_two_processes_gives_exactly_the_calls_of_one_process(
+    backlog, settings, forks, single_threaded
 ):
     one, two = backlog
     settings.PROCESSES = 1
     single = SiteMiner(one).mine(batch_size=700)
+    assert not forks
     settings.PROCESSES = 2
-    monkeypatch.setattr(ahead, "MIN_BACKLOG_BYTES", 0)
-    forks = []
-    real = ahead.batches_ahead
-    monkeypatch.setattr(ahead, "batches_ahead", lambda *args: forks.append(1) or real(*args))
-    helped = SiteMiner(two).mine(batch_size=700)
-    assert forks, "the helper process was not used"
-    assert helped.as_dict() | {"seconds": 0} == single.as_dict() | {"seconds": 0}
-    assert helped.merged_calls > 0
+    shared = SiteMiner(two).mine(batch_size=700)
+    assert forks, "the partner process was not used"
+    assert shared.as_dict() | {"seconds": 0} == single.as_dict() | {"seconds": 0}
+    assert shared.merged_calls > 0
     assert made_calls(one) == made_calls(two)
     segment = SpoolSegment.objects.get(site=two)
     assert segment.mined_offset == SpoolSegment.objects.get(site=one).mined_offset > 0
+    assert (segment.records, segment.calls, segment.discarded) == (
+        SpoolSegment.objects.filter(site=one).values_list("records", "calls", "discarded").get())
 
-    # Recalculation makes its batches in the helper too, and makes the same calls again.
+    # Recalculation takes turns too, and makes the same calls again.
     forks.clear()
     Extension.objects.filter(site__in=[one, two], number="1001").delete()  # so that something changes
     settings.PROCESSES = 1
     SiteMiner(one).recalculate(batch_size=700)
     settings.PROCESSES = 2
     SiteMiner(two).recalculate(batch_size=700)
-    assert forks, "recalculation did not use the helper process"
+    assert forks, "recalculation did not use the partner process"
     assert made_calls(one) == made_calls(two)
     assert not Call.rows.filter(site=two, extension_number="1001").exists()
     segments = SpoolSegment.objects.filter(site__in=[one, two]).order_by("site__code")
@@ -77,18 +88,18 @@ def test_a_backlog_made_by_a_helper_process_gives_exactly_the_calls_of_one_proce
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_helper_that_fails_leaves_only_whole_batches_and_the_next_run_finishes(
-    backlog, settings, monkeypatch, single_threaded
+def test_a_partner_that_fails_leaves_only_whole_batches_and_the_next_run_finishes(
+    backlog, settings, forks, monkeypatch, single_threaded
 ):
     _, site = backlog
     settings.PROCESSES = 2
-    monkeypatch.setattr(ahead, "MIN_BACKLOG_BYTES", 0)
     real_process = SiteMiner.process
     made = []
+    miner = os.getpid()
 
     def process_then_fail(self, *args):
         made.append(1)
-        if len(made) == 3:  # in the helper: the third batch cannot be made
+        if os.getpid() != miner and len(made) == 2:  # in the partner: its second batch fails
             raise ValueError("simulated failure")
         return real_process(self, *args)
 
@@ -97,7 +108,9 @@ def test_a_helper_that_fails_leaves_only_whole_batches_and_the_next_run_finishes
         SiteMiner(site).mine(batch_size=700)
     segment = SpoolSegment.objects.get(site=site)
     assert Call.rows.filter(site=site, segment__isnull=False).count() == segment.calls > 0
-    assert segment.calls + segment.discarded + segment.skipped_internal == 1400  # two whole batches
+    # Whole batches only: the records counted are a multiple of the batch size.
+    counted = segment.calls + segment.discarded + segment.skipped_internal + segment.skipped_other
+    assert counted == segment.records and counted % 700 == 0 and 0 < counted < 3000
     monkeypatch.setattr(SiteMiner, "process", real_process)
     SiteMiner(site).mine(batch_size=700)
     segment.refresh_from_db()
@@ -105,13 +118,24 @@ def test_a_helper_that_fails_leaves_only_whole_batches_and_the_next_run_finishes
     assert Call.rows.filter(site=site, segment__isnull=False).count() == segment.calls
 
 
-@pytest.mark.django_db
-def test_inside_a_transaction_the_miner_makes_its_batches_itself(settings, monkeypatch):
+@pytest.mark.django_db(transaction=True)
+def test_a_stop_request_ends_both_processes_after_the_batches_under_way(backlog, settings, forks, single_threaded):
+    _, site = backlog
     settings.PROCESSES = 2
-    monkeypatch.setattr(ahead, "MIN_BACKLOG_BYTES", 0)
-    assert not ahead.worth_it(10**9)  # a test's transaction: the helper could not see its data
+    summary = SiteMiner(site).mine(batch_size=300, after_batch=lambda: True)
+    segment = SpoolSegment.objects.get(site=site)
+    assert 0 < summary.records == segment.records < 3000
+    assert summary.records <= 2 * 300  # this process's batch and the partner's, no more
+    assert SiteMiner(site).mine(batch_size=300).records == 3000 - segment.records
+
+
+@pytest.mark.django_db
+def test_inside_a_transaction_the_miner_mines_alone(settings, monkeypatch):
+    settings.PROCESSES = 2
+    monkeypatch.setattr(turns, "MIN_BACKLOG_BYTES", 0)
+    assert not turns.worth_it(10**9)  # a test's transaction: the partner could not see its data
     settings.PROCESSES = 1
-    assert not ahead.worth_it(10**9)
+    assert not turns.worth_it(10**9)
 
 
 def test_a_process_with_other_threads_is_never_forked(settings, monkeypatch):
@@ -119,17 +143,17 @@ def test_a_process_with_other_threads_is_never_forked(settings, monkeypatch):
     from types import SimpleNamespace
 
     settings.PROCESSES = 2
-    monkeypatch.setattr(ahead, "MIN_BACKLOG_BYTES", 0)
+    monkeypatch.setattr(turns, "MIN_BACKLOG_BYTES", 0)
     monkeypatch.setattr(forking, "connection", SimpleNamespace(in_atomic_block=False))
     count = threading.active_count
     monkeypatch.setattr(forking.threading, "active_count", lambda: 1)
-    assert ahead.worth_it(10**9)
+    assert turns.worth_it(10**9)
     monkeypatch.setattr(forking.threading, "active_count", count)
     release = threading.Event()
     other = threading.Thread(target=release.wait)
     other.start()
     try:
-        assert not ahead.worth_it(10**9)  # a lock that thread holds would stay locked in the helper
+        assert not turns.worth_it(10**9)  # a lock that thread holds would stay locked in the partner
     finally:
         release.set()
         other.join()
