@@ -369,8 +369,9 @@ class SiteMiner:
             if segment.mined_offset >= self.spool.size(self.site.code, day):
                 continue
             job = MiningJob(self, day, segment, batch_size)
+            state = segment.driver_state if segment.mined_offset else self.state_before(segment)
             try:
-                done = turns.run(job, segment.mined_offset, segment.driver_state, committed,
+                done = turns.run(job, segment.mined_offset, state, committed,
                                  max_batches=max_batches, label=f"site {self.site.code}")
             except ConcurrentMining:
                 # Another process (the Miner service, another import) committed these
@@ -384,6 +385,13 @@ class SiteMiner:
         summary.seconds = time.perf_counter() - started
         self.check_reading(summary, sample)
         return summary
+
+    def state_before(self, segment: SpoolSegment) -> Any:
+        """The driver state a day file starts with: where the day file before it ended (a
+        header line read yesterday still names today's columns when a stream runs past
+        midnight), or nothing."""
+        return (SpoolSegment.objects.filter(site=self.site, day__lt=segment.day).order_by("-day")
+                .values_list("driver_state", flat=True).first())
 
     # --- the wrong driver ----------------------------------------------------------
     def check_reading(self, summary: MineSummary, sample: list[bytes]) -> None:
@@ -484,7 +492,8 @@ class SiteMiner:
         scan = scan or {}
         for segment in SpoolSegment.objects.filter(pk__in=list(targets)).order_by("day"):
             job = ReplayJob(self, segment, targets[segment.pk], batch_size, scan.get(segment.pk))
-            turns.run(job, 0, None, self.replay_reporter(summary, segment, len(job.wanted), progress),
+            turns.run(job, 0, self.state_before(segment),
+                      self.replay_reporter(summary, segment, len(job.wanted), progress),
                       label=f"site {self.site.code}")
         summary.seconds = time.perf_counter() - started
         if summary.total_calls:

@@ -48,3 +48,22 @@ def test_a_second_import_of_the_cisco_file_adds_nothing(cisco, cli):
     before = Call.objects.count()
     again = json.loads(cli("import", "--site", "ROME", str(CUCM), "--json"))
     assert again["records"] == 0 and Call.objects.count() == before
+
+
+def test_a_stream_that_runs_past_midnight_keeps_its_header_in_the_next_day_file(cisco, spool, cli):
+    import datetime as dt
+
+    from calltally.miner.pipeline import SiteMiner
+
+    lines = CUCM.read_bytes().splitlines()
+    # Header and type line, then the first rows received before midnight UTC, the rest after:
+    # the second day file has no header line of its own.
+    before = dt.datetime(2026, 3, 2, 23, 59, tzinfo=dt.UTC)
+    spool.append("ROME", lines[:6], "tcp", received=before)
+    spool.append("ROME", lines[6:], "tcp", received=before + dt.timedelta(minutes=2))
+    summary = SiteMiner(cisco).mine()
+    assert summary.records == 12 and summary.rejected == 0
+    assert summary.total_calls == 8
+    # Recalculated, the second day file is read from the same header again.
+    recalculated = json.loads(cli("recalc", "--site", "ROME", "--json"))
+    assert recalculated["calls"] == summary.total_calls
