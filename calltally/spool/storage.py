@@ -78,21 +78,22 @@ class SpoolRecord:
     for the few records that need them.
     """
 
-    __slots__ = ("offset", "raw", "_head")
+    __slots__ = ("offset", "raw", "_received", "_source")
 
-    def __init__(self, offset: int, raw: bytes, head: bytes = b""):
+    def __init__(self, offset: int, raw: bytes, received: bytes = b"", source: bytes = b""):
         self.offset = offset  # byte offset of the record's line in its day file
         self.raw = raw
-        self._head = head  # b"<receive instant>\t<source>"
+        self._received = received
+        self._source = source
 
     @property
     def received(self) -> str:
         """ISO 8601 UTC receive instant, as stored ('' when unknown)."""
-        return self._head.partition(b"\t")[0].decode("ascii", "replace")
+        return self._received.decode("ascii", "replace")
 
     @property
     def source(self) -> str:
-        return self._head.partition(b"\t")[2].decode("utf-8", "replace")
+        return self._source.decode("utf-8", "replace")
 
     def __repr__(self) -> str:
         return f"SpoolRecord({self.offset}, {self.raw!r})"
@@ -217,8 +218,13 @@ class Spool:
                 lines = data[: end + 1].split(b"\n", wanted)
                 lines = lines[:wanted] if len(lines) > wanted else lines[:-1]
                 append = records.append
-                for line in lines:
-                    append(parse_line(position, line))
+                for line in lines:  # parse_line, inlined: the Miner reads every record
+                    parts = line.split(b"\t", 2)
+                    if len(parts) == 3:
+                        raw = parts[2]
+                        append(SpoolRecord(position, unescape(raw) if b"\\" in raw else raw, parts[0], parts[1]))
+                    else:
+                        append(SpoolRecord(position, line))
                     position += len(line) + 1
         return records, position
 
@@ -233,13 +239,12 @@ class Spool:
 
 def parse_line(offset: int, line: bytes) -> SpoolRecord:
     """One stored line (without its LF) as a record; ``offset`` is where the line starts."""
-    first = line.find(b"\t")
-    second = line.find(b"\t", first + 1) if first >= 0 else -1
-    if second < 0:
+    parts = line.split(b"\t", 2)
+    if len(parts) < 3:
         # Not written by CallTally (a file someone edited by hand): keep it whole.
         return SpoolRecord(offset, line)
-    raw = line[second + 1:]
-    return SpoolRecord(offset, unescape(raw) if b"\\" in raw else raw, line[:second])
+    raw = parts[2]
+    return SpoolRecord(offset, unescape(raw) if b"\\" in raw else raw, parts[0], parts[1])
 
 
 def _fsync_dir(path: Path) -> None:
