@@ -393,6 +393,47 @@ class SiteMiner:
         return (SpoolSegment.objects.filter(site=self.site, day__lt=segment.day).order_by("-day")
                 .values_list("driver_state", flat=True).first())
 
+    def summary_of(self, ranges: list[tuple[dt.date, int, int]], tags: set[str]) -> MineSummary:
+        """What became of some records, whoever mined them: those carrying one of ``tags``
+        within the (day, start, end) byte ranges of the site's day files, read back from the
+        calls and discarded calls they made. The rest were skipped (internal calls of a site
+        that does not keep them, headers, other non-call lines), counted as "not calls"; those
+        past the checkpoint are counted as ``pending``."""
+        summary = MineSummary()
+        label = DISCARD_REASON_LABELS
+        for day, start, end in ranges:
+            segment = SpoolSegment.objects.filter(site=self.site, day=day).first()
+            mined_to = segment.mined_offset if segment is not None else 0
+            offset, offsets = start, []
+            while offset < end:
+                records, offset = self.spool.read(self.site.code, day, offset, 50000)
+                if not records:
+                    break
+                offsets.extend(r.offset for r in records if r.offset < end and r.source in tags)
+            summary.records += len(offsets)
+            waiting = sum(1 for offset in offsets if offset >= mined_to)
+            summary.pending += waiting
+            offsets = [offset for offset in offsets if offset < mined_to]
+            if not offsets:
+                continue
+            rows, reasons = self.store.outcomes(segment.pk, offsets)
+            made = set(reasons)
+            legs: Counter = Counter()
+            for offset, direction, kind, extension, key in rows:
+                made.add(offset)
+                if not extension:  # a loose leg: discarded while it has no call
+                    if offset not in reasons:
+                        summary.loose_legs += 1
+                    continue
+                summary.calls[direction] += 1
+                if kind == LEG:
+                    legs[key] += 1
+            summary.discarded.update(label[reason] for reason in reasons.values())
+            summary.merged_calls += len(legs)
+            summary.merged_legs += sum(legs.values())
+            summary.skipped_other += len(offsets) - len(made)
+        return summary
+
     # --- the wrong driver ----------------------------------------------------------
     def check_reading(self, summary: MineSummary, sample: list[bytes]) -> None:
         """Say plainly when a site's records are not being read as calls (most skipped as

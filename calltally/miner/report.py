@@ -25,6 +25,8 @@ class MineSummary:
     merged_legs: int = 0  # the legs those merged calls are made of
     loose_legs: int = 0  # records of no extension kept as legs of their call (queues, Local channels)
     rejected: int = 0  # records the driver could not read (among the discarded)
+    mined_elsewhere: int = 0  # of an import's records: mined by another process (the Miner service)
+    pending: int = 0  # of an import's records: not mined yet (left to the Miner service)
     seconds: float = 0.0
     # Set when the records are not being read as calls (most skipped or rejected, none a call):
     # what is wrong and how to fix it.
@@ -44,6 +46,8 @@ class MineSummary:
         self.merged_legs += other.merged_legs
         self.loose_legs += other.loose_legs
         self.rejected += other.rejected
+        self.mined_elsewhere += other.mined_elsewhere
+        self.pending += other.pending
         self.reading_problem = other.reading_problem or self.reading_problem
 
     @property
@@ -69,6 +73,8 @@ class MineSummary:
             "merged_calls": self.merged_calls,
             "merged_legs": self.merged_legs,
             "loose_legs": self.loose_legs,
+            "mined_by_the_miner_service": self.mined_elsewhere,
+            "not_mined_yet": self.pending,
             "reading_problem": self.reading_problem or None,
             "seconds": round(self.seconds, 3),
         }
@@ -100,6 +106,12 @@ def summary_lines(summary: MineSummary) -> list[str]:
     if summary.reprocessed:
         lines.append(f"reprocessed       {summary.reprocessed:>9}")
     lines.append(f"seconds           {data['seconds']:>9.2f}")
+    if summary.mined_elsewhere:
+        lines.append(f"mined by service  {summary.mined_elsewhere:>9}  (the running Miner took them; all are "
+                     "counted above)")
+    if summary.pending:
+        lines.append(f"not mined yet     {summary.pending:>9}  (left to the running Miner service: "
+                     "calltally status shows its progress)")
     if summary.reading_problem:
         lines.append(f"WARNING: {summary.reading_problem}")
     return lines

@@ -121,6 +121,20 @@ class Store:
                 made.update(offset for (offset,) in cursor.fetchall())
         return made
 
+    def outcomes(self, segment_id: int, offsets: list[int]) -> tuple[list[tuple], dict[int, str]]:
+        """What these records of a segment made: their call rows (offset, direction, kind,
+        extension number, leg key) and their discarded calls' reasons by offset."""
+        rows, reasons = [], {}
+        with connection.cursor() as cursor:
+            for among, part in db.in_lists("raw_offset", offsets):
+                cursor.execute(f"SELECT raw_offset, direction, kind, extension_number, leg_key FROM {self.table} "
+                               f"WHERE segment_id = %s AND {among}", [segment_id, *part])
+                rows.extend(cursor.fetchall())
+                cursor.execute(f"SELECT raw_offset, reason FROM {self.discard_table} WHERE segment_id = %s AND "
+                               f"{among}", [segment_id, *part])
+                reasons.update(cursor.fetchall())
+        return rows, reasons
+
     # --- leg merging --------------------------------------------------------------
     def keys_to_merge(self, keys: Iterable[str]) -> list[tuple[str, int, str]]:
         """(key, rows, highest kind) of the keys with more than one row, or with a leg or a

@@ -67,6 +67,7 @@ class SpoolFileResult:
     pending: int = 0  # bytes of an unterminated last line held back, not yet a record
     note: str = ""  # how it was spooled, when not simply whole
     warning: str = ""  # what the administrator should look at (an edited file, a cut record)
+    tag: str = ""  # the source the records spooled now carry in the spool (finds them among others')
 
     def describe(self) -> str:
         """One line: what became of the file (for the import's output and the collectors' logs)."""
@@ -176,7 +177,7 @@ class _Arrival:
 
     def result(self, records: int, row: SpooledFile, **details) -> SpoolFileResult:
         return SpoolFileResult(self.name, records, False, self.scan.sha256, pending=self.scan.size - row.spooled_to,
-                               **details)
+                               tag=row.source, **details)
 
     def new_row(self, from_byte: int, origin: int | None = None, compared: bool = False) -> SpooledFile:
         scan, code = self.scan, self.site.code

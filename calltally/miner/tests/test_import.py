@@ -183,3 +183,36 @@ def test_recalculation_leaves_calls_outside_the_period_alone(hq, cli):
     result = json.loads(cli("recalc", "--site", "HQ", "--from", "2026-03-03", "--json"))
     assert result["recalculated"] == 0
     assert {c.raw_offset: c.pk for c in Call.objects.all()} == before
+
+
+def test_an_import_whose_records_the_miner_service_mined_first_still_reports_each_of_them(hq, cli, monkeypatch):
+    import importlib
+
+    command = importlib.import_module("calltally.miner.management.commands.import")
+    real_spool_file = command.spool_file
+
+    def spooled_then_mined_by_the_service(site, path, **kwargs):
+        result = real_spool_file(site, path, **kwargs)
+        SiteMiner(site).mine()  # the Miner service of `calltally up` got there first
+        return result
+
+    monkeypatch.setattr(command, "spool_file", spooled_then_mined_by_the_service)
+    summary = json.loads(cli("import", "--site", "HQ", str(ASTERISK), "--json"))
+    assert summary["records"] == 7
+    assert summary["calls"] == Call.objects.count() > 0
+    assert summary["discarded"] == DiscardedCall.objects.count()
+    assert summary["calls_by_direction"] == {"inbound": 2, "outbound": 1, "internal": 1}
+    assert (summary["mined_by_the_miner_service"], summary["not_mined_yet"]) == (7, 0)
+    out = cli("import", "--site", "HQ", str(ASTERISK))
+    assert "already" in out  # the same file again: nothing new, nothing to wait for
+
+
+def test_an_import_left_to_a_busy_miner_service_says_what_it_handed_over(hq, cli, monkeypatch):
+    from calltally.miner.report import MineSummary
+
+    # The service holds every batch (its claim comes first): this import mines nothing itself.
+    monkeypatch.setattr(SiteMiner, "mine", lambda self, **kwargs: MineSummary())
+    summary = json.loads(cli("import", "--site", "HQ", str(ASTERISK), "--json", "--wait", "0"))
+    assert (summary["records"], summary["not_mined_yet"], summary["calls"]) == (7, 7, 0)
+    out = cli("import", "--site", "HQ", str(ASTERISK.with_name("asterisk-accounts.csv")), "--wait", "0")
+    assert "not mined yet" in out and "calltally status" in out

@@ -145,3 +145,28 @@ def test_up_on_a_fresh_data_dir_creates_the_admin_and_serves_until_stopped(tmp_p
     assert up.returncode == 0, output
     assert "created the account admin" in output
     assert "CallTally stopped" in output
+
+
+def test_an_import_while_the_miner_service_runs_reports_every_record_whoever_mined_it(
+    make_site, cli_process, settings, tmp_path
+):
+    site = make_site("HQ")
+    Extension.objects.bulk_create([Extension(site=site, number=str(200 + n)) for n in range(50)])
+    total = 3000
+    path = tmp_path / "Master.csv"
+    path.write_bytes(b"\n".join(asterisk_line(n) for n in range(total)) + b"\n")
+    os.utime(path, (time.time() - 120, time.time() - 120))
+    miner = cli_process.popen("miner", "--batch", "100", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        result = cli_process("import", "--site", "HQ", str(path), "--json")
+    finally:
+        miner.send_signal(signal.SIGTERM)
+        miner.wait(30)
+    assert result.returncode == 0, result.stderr
+    import json
+
+    summary = json.loads(result.stdout)
+    assert summary["records"] == total
+    assert summary["calls"] == total and summary["not_mined_yet"] == 0
+    connection.close()
+    assert count_calls() == total
