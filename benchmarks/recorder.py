@@ -4,11 +4,14 @@ Runs standalone on a throwaway data dir with its own SQLite database (CALLTALLY_
 environment are ignored, so it never touches real data), removed at the end unless --keep:
 
     .venv/bin/python benchmarks/recorder.py [--seconds 60] [--rate 2000]
+    .venv/bin/python benchmarks/recorder.py --rate max --records 1000000     # a burst
 
 A second process streams Asterisk CSV records at --rate records/s for --seconds to the Recorder
-(`calltally recorder`); `calltally miner` runs alongside. Prints the achieved send rate, records
-sent vs spooled (loss and duplicates must be zero) and the spool-to-call latency: time from the
-send of a sampled record (a few hundred) until its call exists in the database.
+(`calltally recorder`), or with ``--rate max`` a burst of --records as fast as the connection
+takes them; `calltally miner` runs alongside. Prints the achieved send rate, records sent vs
+spooled (loss and duplicates must be zero), the send-to-call latency (time from the send of a
+sampled record — a few hundred — until its call exists in the database) at p50, p99 and max, and
+the Miner's throughput: records per second from the first send to the last sampled call.
 """
 
 from __future__ import annotations
@@ -39,16 +42,24 @@ def record(i: int) -> bytes:
             f'"1772438400.{i}",""').encode()
 
 
-def sender(port: int, rate: int, seconds: float, out: str) -> None:
-    """The PBX: streams `rate` records/s in 10 ms ticks; writes what it sent and when."""
-    total = int(rate * seconds)
+def sender(port: int, rate: int, total: int, out: str) -> None:
+    """The PBX: streams ``total`` records at ``rate`` records/s in 10 ms ticks (0: as fast as the
+    connection takes them); writes what it sent and when."""
     step = max(1, total // SAMPLES)
     samples = {}
-    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    sock = socket.create_connection(("127.0.0.1", port), timeout=60)
     start = time.monotonic()
     sent = 0
     tick = 0.01
     while sent < total:
+        if not rate:  # a burst: 10,000 records a write, no pause
+            due = min(total, sent + 10_000)
+            chunk = b"".join(record(i) + b"\r\n" for i in range(sent, due))
+            now = time.time()
+            samples.update((i, now) for i in range(sent, due) if i % step == 0)
+            sock.sendall(chunk)
+            sent = due
+            continue
         due = min(total, int((time.monotonic() - start + tick) * rate))
         if due > sent:
             chunk = b"".join(record(i) + b"\r\n" for i in range(sent, due))
@@ -67,13 +78,17 @@ def sender(port: int, rate: int, seconds: float, out: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--rate", type=int, default=2000, help="records per second (default 2000)")
+    parser.add_argument("--rate", default="2000", help="records per second (default 2000), or max: a burst")
+    parser.add_argument("--records", type=int, default=1_000_000, help="with --rate max: how many (default 1000000)")
     parser.add_argument("--keep", action="store_true", help="keep the data dir")
     parser.add_argument("--send", nargs=4, metavar=("PORT", "RATE", "SECONDS", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.send:
-        sender(int(args.send[0]), int(args.send[1]), float(args.send[2]), args.send[3])
+        sender(int(args.send[0]), int(args.send[1]), int(args.send[2]), args.send[3])
         return
+    burst = args.rate == "max"
+    rate = 0 if burst else int(args.rate)
+    total = args.records if burst else int(rate * args.seconds)
 
     data_dir = Path(tempfile.mkdtemp(prefix="calltally-bench-recorder-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("CALLTALLY_")}
@@ -118,14 +133,17 @@ def main() -> None:
                     raise SystemExit("the recorder did not start listening") from None
                 time.sleep(0.1)
         out = data_dir / "sent.json"
-        print(f"streaming {args.rate} records/s for {args.seconds:g}s to 127.0.0.1:{port} …", flush=True)
-        feeder = subprocess.Popen([sys.executable, __file__, "--send", str(port), str(args.rate),
-                                   str(args.seconds), str(out)], cwd=ROOT)
+        if burst:
+            print(f"streaming {total} records as fast as possible to 127.0.0.1:{port} …", flush=True)
+        else:
+            print(f"streaming {rate} records/s for {args.seconds:g}s to 127.0.0.1:{port} …", flush=True)
+        feeder = subprocess.Popen([sys.executable, __file__, "--send", str(port), str(rate), str(total), str(out)],
+                                  cwd=ROOT)
         processes.append(feeder)
-        step = max(1, int(args.rate * args.seconds) // SAMPLES)
-        numbers = {f"003906{i:08d}": i for i in range(0, int(args.rate * args.seconds), step)}
+        step = max(1, total // SAMPLES)
+        numbers = {f"003906{i:08d}": i for i in range(0, total, step)}
         seen: dict[int, float] = {}
-        limit = time.monotonic() + args.seconds + 120
+        limit = time.monotonic() + (total / 2000 if burst else args.seconds) + 600
         while time.monotonic() < limit:
             pending = [n for n, i in numbers.items() if i not in seen]
             if not pending:
@@ -136,7 +154,7 @@ def main() -> None:
             if feeder.poll() is not None and feeder.returncode != 0:
                 raise SystemExit("the sender failed")
             time.sleep(0.02)
-        feeder.wait(timeout=args.seconds + 60)
+        feeder.wait(timeout=600)
         report = json.loads(out.read_text())
         sent, elapsed = report["sent"], report["elapsed"]
         samples = {int(k): v for k, v in report["samples"].items()}
@@ -156,10 +174,15 @@ def main() -> None:
               f"duplicates {len(raws) - len(unique)}; unexpected {len(unique - expected)}")
         print(f"mined     {calls} calls")
         if latencies:
+            def at(share: float) -> float:
+                return latencies[min(len(latencies) - 1, int(len(latencies) * share))] * 1000
+
             print(f"latency   send → call in the database, {len(latencies)} samples: "
-                  f"median {statistics.median(latencies) * 1000:.0f} ms, "
-                  f"p95 {latencies[int(len(latencies) * 0.95) - 1] * 1000:.0f} ms, "
+                  f"p50 {statistics.median(latencies) * 1000:.0f} ms, p99 {at(0.99):.0f} ms, "
                   f"max {latencies[-1] * 1000:.0f} ms; {len(samples) - len(latencies)} samples never seen")
+            first_sent, last_seen = min(samples.values()), max(seen.values())
+            print(f"throughput {sent} records from the first send to the last sampled call in "
+                  f"{last_seen - first_sent:.1f}s = {sent / (last_seen - first_sent):.0f} records/s")
     finally:
         for process in processes:
             if process.poll() is None:
