@@ -35,7 +35,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from calltally.calls.models import Call, DiscardedCall
+from calltally.calls.models import DiscardedCall
 from calltally.directory.accounts import AccountBook
 from calltally.directory.models import Extension, ExtensionAlias
 from calltally.drivers import DriverConfigError, get_driver_class
@@ -53,7 +53,7 @@ from . import turns
 from .classify import Classifier
 from .report import MineSummary
 from .rows import CALL_ROW, KIND_AT, LEG_KEY_AT, RowMaker
-from .store import CALL_WIDTHS, DISCARD_WIDTHS, ConcurrentMining, Store
+from .store import CALL_WIDTHS, DISCARD_WIDTHS, ConcurrentMining, Offsets, Store
 
 log = logging.getLogger("calltally.miner")
 UTC = dt.UTC
@@ -470,10 +470,9 @@ class SiteMiner:
         Those that now make calls become calls; the others are discarded again
         with their current reason.
         """
-        targets: dict[int, set[int]] = {}
-        for segment_id, offset in DiscardedCall.objects.filter(site=self.site).values_list("segment_id", "raw_offset"):
-            targets.setdefault(segment_id, set()).add(offset)
-        return self.replay(targets, batch_size)
+        segments = SpoolSegment.objects.filter(
+            pk__in=DiscardedCall.objects.filter(site=self.site).values("segment_id")).order_by("day")
+        return self.replay(segments, lambda segment: (self.store.discard_offsets(segment.pk), None), batch_size)
 
     def recalculate(
         self, first: dt.date | None = None, last: dt.date | None = None, batch_size: int | None = None,
@@ -492,49 +491,46 @@ class SiteMiner:
         zone = self.site.zone
         since = dt.datetime.combine(first, dt.time(), tzinfo=zone) if first else None
         until = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), tzinfo=zone) if last else None
-        targets: dict[int, set[int]] = {}
-        made = Call.rows.filter(site=self.site, segment__isnull=False)
-        if since:
-            made = made.filter(start__gte=since)
-        if until:
-            made = made.filter(start__lt=until)
-        for segment_id, offset in made.values_list("segment_id", "raw_offset").iterator(chunk_size=20000):
-            targets.setdefault(segment_id, set()).add(offset)
-        # Records that made nothing are looked for in the day files that can hold the period
-        # (a day file is a UTC day of receipt; a day either side covers every time zone).
-        segments = SpoolSegment.objects.filter(site=self.site)
+        # A call is received when it ends or later, never a day before it started (a day file is
+        # a UTC day of receipt): the day files from the day before the period on can hold its
+        # calls, and its records that made nothing — a file imported weeks later too.
+        segments = SpoolSegment.objects.filter(site=self.site).order_by("day")
         if since:
             segments = segments.filter(day__gte=(since.astimezone(UTC) - dt.timedelta(days=1)).date())
-        if until:
-            segments = segments.filter(day__lte=(until.astimezone(UTC) + dt.timedelta(days=1)).date())
-        scan = {pk: (since, until) for pk in segments.values_list("pk", flat=True)}
-        for pk in scan:
-            targets.setdefault(pk, set())
-        return self.replay(targets, batch_size, progress, scan)
+
+        def chosen(segment: SpoolSegment):
+            # Only a day file that skipped records can hold records that made nothing.
+            skipped = segment.skipped_internal + segment.skipped_other
+            return self.store.call_offsets(segment.pk, since, until), (since, until) if skipped else None
+
+        return self.replay(segments, chosen, batch_size, progress)
 
     def replay(
-        self, targets: dict[int, set[int]], batch_size: int | None = None,
-        progress: Callable[[str], None] | None = None, scan: dict[int, tuple] | None = None,
+        self, segments, chosen: Callable[[SpoolSegment], tuple], batch_size: int | None = None,
+        progress: Callable[[str], None] | None = None,
     ) -> MineSummary:
         """Run chosen raw records through the pipeline again and replace what they made.
 
-        ``targets`` maps segment ids to record offsets. Each segment is read again
-        from its start, so the driver sees its header lines exactly as the first
-        time; only the chosen records go on through the pipeline. Whatever they
-        made before (a call or a discarded call) is replaced, batch by batch, in
-        one transaction per batch. ``scan`` maps segment ids to a period (UTC
-        instants, either open): records of those segments that made nothing are
-        chosen too when they now make something that starts in the period.
+        ``chosen(segment)`` gives, one day file at a time, the offsets of the records
+        to make again and a period (UTC instants, either open) or None: with a
+        period, the file's records that made nothing are made again too when they
+        now make a call that starts in it. Each day file is read again from its
+        start, so the driver sees its header lines exactly as the first time; only
+        the chosen records go on through the pipeline. Whatever they made before (a
+        call or a discarded call) is replaced, batch by batch, in one transaction
+        per batch.
         """
         batch_size = batch_size or settings.MINER_BATCH_SIZE
         summary = MineSummary()
         started = time.perf_counter()
         self.load_extensions()
-        scan = scan or {}
-        for segment in SpoolSegment.objects.filter(pk__in=list(targets)).order_by("day"):
-            job = ReplayJob(self, segment, targets[segment.pk], batch_size, scan.get(segment.pk))
+        for segment in segments:
+            wanted, period = chosen(segment)
+            if not wanted and period is None:
+                continue
+            job = ReplayJob(self, segment, wanted, batch_size, period)
             turns.run(job, 0, self.state_before(segment),
-                      self.replay_reporter(summary, segment, len(job.wanted), progress),
+                      self.replay_reporter(summary, segment, len(wanted), progress),
                       label=f"site {self.site.code}")
         summary.seconds = time.perf_counter() - started
         if summary.total_calls:
@@ -626,7 +622,7 @@ class ReplayJob:
     (as an internal call when it reads as one, else as "not a call").
     """
 
-    def __init__(self, miner: SiteMiner, segment: SpoolSegment, wanted: set[int], batch_size: int,
+    def __init__(self, miner: SiteMiner, segment: SpoolSegment, wanted: Offsets, batch_size: int,
                  period: tuple | None):
         self.miner = miner
         self.segment_id = segment.pk
@@ -637,7 +633,7 @@ class ReplayJob:
         self.made = miner.store.made_offsets(segment.pk) if period is not None else None
         self.since, self.until = period if period is not None else (None, None)
         # Without a scan for records that made nothing, reading stops after the last wanted one.
-        self.last = max(wanted, default=-1) if self.made is None else self.end
+        self.last = wanted.last() if self.made is None else self.end
         self.driver = miner.site.make_driver()
         self.state: Any = _UNSET
 
