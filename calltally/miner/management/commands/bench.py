@@ -6,6 +6,7 @@ neither touches the user's data nor measures the parent's memory.
 
 from __future__ import annotations
 
+import csv
 import importlib
 import inspect
 import itertools
@@ -133,17 +134,22 @@ def render(r: dict) -> list[str]:
     return [
         f"driver            {r['driver']}",
         f"records           {r['records']:,}",
-        f"bare parse        {r['parse_seconds']:8.2f} s  {r['parse_rate']:>10,.0f} records/s",
-        f"end to end        {r['total_seconds']:8.2f} s  {r['total_rate']:>10,.0f} records/s"
-        f"   (spool {r['spool_seconds']:.2f} s, mine {r['mine_seconds']:.2f} s)",
-        f"recalculation     {r['recalc_seconds']:8.2f} s  {r['recalc_rate']:>10,.0f} calls/s"
-        f"   ({r['recalc_calls']:,} calls made again from the spool)",
+        f"bare csv.reader   {r['csv_seconds']:8.2f} s  {r['records'] / r['csv_seconds']:>10,.0f} records/s"
+        "   (the floor: Python's csv module alone over the same file)",
+        f"bare parse        {r['parse_seconds']:8.2f} s  {r['parse_rate']:>10,.0f} records/s   (the driver alone)",
+        f"end to end        {r['total_seconds']:8.2f} s  {r['total_rate']:>10,.0f} records/s   "
+        f"{r['total_ratio']:4.1f}x csv   (spool {r['spool_seconds']:.2f} s, mine {r['mine_seconds']:.2f} s)",
+        f"calltally import  {r['import_seconds']:8.2f} s  {r['import_rate']:>10,.0f} records/s   "
+        f"{r['import_ratio']:4.1f}x csv   (the command in its own process, start-up included)",
+        f"recalculation     {r['recalc_seconds']:8.2f} s  {r['recalc_rate']:>10,.0f} calls/s     "
+        f"{r['recalc_ratio']:4.1f}x csv   ({r['recalc_calls']:,} calls made again from the spool)",
         f"calls stored      {r['calls']:,}   discarded {r['discarded']:,}   internal skipped {r['skipped_internal']:,}",
         f"merged calls      {r['merged_calls']:,} made of {r['merged_legs']:,} records"
         f" (ring groups: {r['ring_groups']:.0%} of inbound calls)",
         f"outside numbers   {r['distinct_numbers']:,} distinct in {r['external_calls']:,} external calls"
         f" (pool {r['number_pool'] or 'off: every number new'})",
-        f"peak memory       {r['peak_mib']:8.0f} MiB",
+        f"peak memory       {r['peak_mib']:8.0f} MiB   (this process: end to end and recalculation); "
+        f"calltally import {r['import_peak_mib']:.0f} MiB",
         f"database          {r['database']}, batch {r['batch']}",
     ]
 
@@ -210,6 +216,33 @@ def measure(driver_name: str, count: int, batch: int | None, number_pool: int | 
            for n in range(100, 1000)]
     )
 
+    # The floor: Python's csv module alone over the same file, as text.
+    started = time.perf_counter()
+    with open(path, newline="", encoding="utf-8", errors="replace") as handle:
+        for _ in csv.reader(handle):
+            pass
+    csv_seconds = time.perf_counter() - started
+
+    # A plain `calltally import` of the same file, as a user runs it, into a site of its own.
+    imported = Site.objects.create(
+        code="IMPORT", name="Import", country="IT", area_code="02", timezone="Europe/Rome", currency="EUR",
+        driver=driver_name, driver_options=options, access_codes=["0"], internal_digits_min=4,
+        internal_digits_max=4,
+    )
+    Extension.objects.bulk_create([
+        Extension(site=imported, number=str(n), person=person) for n, person in zip(EXTENSIONS, people, strict=True)
+    ])
+    for account in AccountCode.objects.filter(site=site):
+        account.pk, account.site = None, imported
+        account.save()
+    started = time.perf_counter()
+    command = subprocess.run([sys.executable, "-m", "calltally.cli", "import", "--site", "IMPORT", str(path), "--json"],
+                             capture_output=True, text=True)
+    import_seconds = time.perf_counter() - started
+    if command.returncode != 0:
+        raise CommandError(f"calltally import failed:\n{command.stderr.strip()}")
+    import_peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
     # Bare parse: the driver alone over the same lines, in the Miner's batch size.
     driver = get_driver_class(driver_name)(DriverOptions(timezone=site.zone, options=options))
     step = batch or settings.MINER_BATCH_SIZE
@@ -229,9 +262,16 @@ def measure(driver_name: str, count: int, batch: int | None, number_pool: int | 
     started = time.perf_counter()
     recalculated = SiteMiner(site).recalculate(batch_size=batch).reprocessed
     recalc_seconds = time.perf_counter() - started
-    distinct = Call.objects.exclude(direction="internal").values("remote_number").distinct().count()
-    external = Call.objects.exclude(direction="internal").count()
+    distinct = Call.objects.filter(site=site).exclude(direction="internal").values("remote_number").distinct().count()
+    external = Call.objects.filter(site=site).exclude(direction="internal").count()
     return {
+        "csv_seconds": csv_seconds,
+        "import_seconds": import_seconds,
+        "import_rate": records / import_seconds if import_seconds else 0,
+        "import_ratio": import_seconds / csv_seconds if csv_seconds else 0,
+        "import_peak_mib": import_peak_mib,
+        "total_ratio": total_seconds / csv_seconds if csv_seconds else 0,
+        "recalc_ratio": recalc_seconds / csv_seconds if csv_seconds else 0,
         "distinct_numbers": distinct,
         "external_calls": external,
         "number_pool": number_pool or 0,
