@@ -22,7 +22,7 @@ PACKAGE = Path(__file__).resolve().parents[1]
 # Bottom first. A module may import modules of its own layer or of the layers below.
 LAYERS = [
     # Foundations: settings and helpers that know no domain.
-    {"vocabulary", "conf", "settings", "wsgi", "forking", "db", "cliutil"},
+    {"vocabulary", "conf", "settings", "wsgi", "forking", "db", "cliutil", "secretstore"},
     # Plain-Python domain cores.
     {"drivers", "numbering"},
     {"sites"},
