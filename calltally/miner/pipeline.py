@@ -134,7 +134,7 @@ class SiteMiner:
         )
         self.rows = RowMaker(
             site_id=site.pk, site_code=site.code, currency=site.currency, extensions=self.extensions,
-            normalize=self.normalize, rate=self.rater.rate, lookup_account=self.accounts.lookup,
+            normalize=self.normalize.lookup, rate=self.rater.rate, lookup_account=self.accounts.lookup,
             adapt_instant=self.store.adapt_instant, widths=CALL_WIDTHS, discard_widths=DISCARD_WIDTHS,
             merging=site.merge_legs, parse_instant=parse_instant,
         )

@@ -79,7 +79,7 @@ class RowMaker:
 
     def __init__(
         self, *, site_id: int, site_code: str, currency: str, extensions: Mapping[str, ExtensionInfo],
-        normalize: Callable, rate: Callable, lookup_account: Callable, adapt_instant: Callable,
+        normalize: Callable[[str, bool], object], rate: Callable, lookup_account: Callable, adapt_instant: Callable,
         widths: Mapping[str, int], discard_widths: Mapping[str, int], merging: bool,
         parse_instant: Callable[[str], dt.datetime],
     ):
@@ -136,13 +136,14 @@ class RowMaker:
             if direction == INTERNAL:
                 e164, category, destination = "", INTERNAL, ""
             else:
-                number = normalize(remote, outbound=outbound)
+                number = normalize(remote, outbound)
                 # The remote number without the outside-line access code the PBX recorded.
                 remote = number.digits or remote
                 e164, category, destination = number.e164, number.category, number.destination
+            answered = rec.answered
             rating = rate(
                 e164=e164, direction=direction, start=rec.start, talk_seconds=rec.talk_seconds,
-                answered=rec.answered, device=rec.dest_device if outbound else rec.orig_device, category=category,
+                answered=answered, device=rec.dest_device if outbound else rec.orig_device, category=category,
             )
             if rating.unrated:
                 out.unrated += 1
@@ -169,7 +170,7 @@ class RowMaker:
                 else:
                     calling = mask(calling, privacy)
             rows.append((
-                site_id, segment_id, record.offset, adapt(rec.start), direction, rec.disposition, rec.answered,
+                site_id, segment_id, record.offset, adapt(rec.start), direction, rec.disposition, answered,
                 rec.ring_seconds, rec.talk_seconds, extension[:w_ext], ext_id, person_id, cc_id, billing,
                 remote[:w_num], dialled[:w_num], calling[:w_num], called[:w_num], original_called[:w_num],
                 final_called[:w_num], rec.redirecting[:w_num], rec.orig_device[:w_dev], rec.dest_device[:w_dev],

@@ -208,6 +208,9 @@ class Normalizer:
                 self._reader = reading.Reader(region)
         self._pick = self._choose if self._reader is None else self._choose_fast
         self._lookup = functools.lru_cache(maxsize=cache_size)(self._normalize) if cache_size > 0 else self._normalize
+        #: ``lookup(number, outbound)``: the same as calling the normalizer with a string, without
+        #: the guard against unhashable input — for a caller that normalizes strings in bulk.
+        self.lookup = self._lookup
 
     def __call__(self, number: str, *, outbound: bool = True) -> Normalized:
         try:

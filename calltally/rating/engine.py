@@ -479,6 +479,9 @@ class Rater:
         self.default = days_of(default) if default is not None else None
         self.routes = [(re.compile(pattern).search, pattern, days_of(plan)) for pattern, plan in routes]
         self.by_device: dict[str, tuple] = {}
+        # What a call costs where no plan prices anything: nothing, and an outbound call is unrated.
+        self.unpriced = tuple(Rating(self.zero, currency, "", "", "", 0, "", "", unrated, None)
+                              for unrated in (False, True))
 
     @property
     def plans(self) -> list[Plan]:
@@ -546,6 +549,9 @@ class Rater:
     def rate(self, *, e164: str, direction: str, start: dt.datetime, talk_seconds: int, answered: bool,
              device: str = "", category: str = "", explain: bool = False) -> Rating:
         steps: list[str] | None = [] if explain else None
+        if steps is None and self.default is None and not self.routes and category not in FREE_CATEGORIES:
+            # No plan at all (a site that is not priced): the answer depends on the direction only.
+            return self.unpriced[direction == OUTBOUND]
         local = start.astimezone(self.zone)
         if steps is not None:
             steps.append(f"{direction} call at {local:%Y-%m-%d %H:%M:%S} {self.zone} "
