@@ -12,6 +12,7 @@ the Recorder gives it everything it needs, and its state goes through
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
@@ -22,6 +23,38 @@ if TYPE_CHECKING:
 
 class ConfigError(ValueError):
     """A connection's parameters cannot work; the message says how to fix them."""
+
+
+class Secret(str):
+    """The help text of an option whose value is a secret.
+
+    Declaring an option this way, in its kind's ``options``, is the one place that says it is a
+    secret: it is then stored encrypted (or hashed), and shown as "(set)" by every listing, page
+    and support bundle (see ``schema.py``, which every one of them asks).
+
+    A secret CallTally must replay (a password it logs in with) is stored encrypted. One it only
+    verifies (a password the PBX logs in with) names a one-way ``hasher`` and the parameter its
+    hash is stored under (``hashed_as``). ``pieces`` gives the parts of a value that are secrets
+    on their own (the passwords a login script sends), so that free text can be scrubbed of them.
+    ``multiline``: the value may span lines (a key's text), for the forms that take it.
+    """
+
+    hashed_as: str
+    hasher: Callable[[str], str] | None
+    pieces: Callable[[str], list[str]] | None
+    multiline: bool
+
+    def __new__(cls, text: str, *, hashed_as: str = "", hasher: Callable[[str], str] | None = None,
+                pieces: Callable[[str], list[str]] | None = None, multiline: bool = False):
+        if bool(hashed_as) != (hasher is not None):
+            raise TypeError("a hashed secret needs both hashed_as and hasher")
+        self = super().__new__(cls, text)
+        self.hashed_as, self.hasher, self.pieces, self.multiline = hashed_as, hasher, pieces, multiline
+        return self
+
+    @property
+    def hashed(self) -> bool:
+        return bool(self.hashed_as)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +101,7 @@ class Collector:
     kind: ClassVar[str] = ""
     description: ClassVar[str] = ""
     # Option names and a one-line help each, for `calltally connection add --help` and the README.
+    # The help of a secret option is a Secret: that declaration is the only list of secrets.
     options: ClassVar[dict[str, str]] = {}
 
     def __init__(self, config: ConnectionConfig, sink: Sink, status: Status):
@@ -77,7 +111,9 @@ class Collector:
 
     @classmethod
     def validate(cls, parameters: dict[str, Any]) -> dict[str, Any]:
-        """Check and normalise parameters before they are stored (hash passwords here).
+        """Check and normalise parameters before they are stored (hash passwords here). Secrets come
+        in clear (decrypted) and go out in clear: encrypting them is ``schema.sealed``'s job. A message
+        never repeats a secret's value.
 
         Raises :class:`ConfigError` with a message that says what to change.
         """

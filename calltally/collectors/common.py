@@ -249,13 +249,16 @@ def validate_connection(kind: str, parameters: dict[str, Any], connection_id: in
                         enabled: bool = True) -> dict[str, Any]:
     """The one check of a connection's parameters before they are stored (`connection add|set`,
     and any form): the kind's own validation, then, for an enabled connection, that no other
-    enabled connection listens on its port. Returns the parameters to store."""
-    from . import collector_class
+    enabled connection listens on its port. ``parameters`` may mix secrets already stored
+    (encrypted) with new ones in clear. Returns the parameters to store, secrets sealed
+    (encrypted or hashed: see schema.py)."""
+    from . import collector_class, schema
 
-    checked = collector_class(kind).validate(parameters)
+    cls = collector_class(kind)
+    checked = cls.validate(schema.opened(kind, parameters, connection_id))
     if enabled:
         check_port_free(kind, checked, connection_id)
-    return checked
+    return schema.sealed(kind, checked)
 
 
 def check_port_free(kind: str, parameters: dict[str, Any], connection_id: int | None = None) -> None:

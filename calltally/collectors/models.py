@@ -4,14 +4,17 @@ from django.db import models
 
 from calltally.sites.models import Site
 
+from . import schema
 from .choices import ConnectionKind
 
 
 class Connection(models.Model):
     """One way a site's raw records arrive (FTP push, TCP stream, folder…).
 
-    ``parameters`` holds the kind's options; the Recorder reads them. Secrets in
-    it are stored hashed or referenced by environment variable, never printed.
+    ``parameters`` holds the kind's options; the Recorder reads them. Its secrets
+    (the options each kind declares as such) are stored encrypted with the storage
+    key, hashed, or as a reference to an environment variable, and shown only as
+    "(set)": see schema.py.
     """
 
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="connections")
@@ -29,6 +32,12 @@ class Connection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.site.code}/{self.kind}#{self.pk}"
+
+    def save(self, *args, **kwargs):
+        # Whatever writes a connection (a command, the admin, a script, a test), no secret
+        # reaches the table in clear; values already sealed are kept as they are.
+        self.parameters = schema.sealed(self.kind, self.parameters)
+        super().save(*args, **kwargs)
 
 
 class ConnectionState(models.Model):

@@ -23,8 +23,8 @@ from django.db.models import F
 
 from calltally.spool.storage import Spool, default_spool
 
-from . import collector_class
-from .base import ConnectionConfig
+from . import collector_class, schema
+from .base import ConfigError, ConnectionConfig
 
 log = logging.getLogger("calltally.recorder")
 UTC = dt.UTC
@@ -143,7 +143,9 @@ class Wanted:
     updated: dt.datetime
 
     def config(self) -> ConnectionConfig:
-        return ConnectionConfig(self.id, self.site_code, self.kind, dict(self.parameters or {}))
+        """What the collector runs with: its secrets decrypted, in memory only."""
+        return ConnectionConfig(self.id, self.site_code, self.kind,
+                                schema.opened(self.kind, self.parameters, self.id))
 
 
 def wanted_connections() -> dict[int, Wanted]:
@@ -190,12 +192,19 @@ class Recorder:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+                # A configuration fault (a secret the storage key cannot decrypt…) says what to do in
+                # its message; anything else keeps its type. Neither may carry a secret into the log
+                # or the connection's state.
+                text = str(exc) if isinstance(exc, ConfigError) else \
+                    "".join(traceback.format_exception_only(type(exc), exc)).strip()
+                text = schema.scrubbed(text, wanted.kind, wanted.parameters)
                 log.error("connection %s (%s/%s): %s", wanted.id, wanted.site_code, wanted.kind, text)
                 status.fail(text)
                 if self.heartbeat is not None:
+                    # The service's last error gets the scrubbed text, never the exception itself.
+                    failure = RuntimeError(f"connection {wanted.id} ({wanted.site_code}/{wanted.kind}): {text}")
                     try:
-                        await asyncio.to_thread(self._heartbeat_error, exc)
+                        await asyncio.to_thread(self._heartbeat_error, failure)
                     except Exception as beat_exc:  # the database may be busy; the state still says it
                         log.warning("recorder: could not record the error: %s", beat_exc)
             if time.monotonic() - started > STABLE_RUN_SECONDS:

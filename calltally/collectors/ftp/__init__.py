@@ -28,7 +28,7 @@ from pyftpdlib.handlers import DTPHandler, FTPHandler
 from pyftpdlib.ioloop import IOLoop
 from pyftpdlib.servers import FTPServer
 
-from ..base import Collector, ConfigError
+from ..base import Collector, ConfigError, Secret
 from ..common import check_unknown, int_option, str_option
 
 log = logging.getLogger("calltally.collectors.ftp")
@@ -234,7 +234,8 @@ class FtpCollector(Collector):
         "port": "TCP port to listen on (default 2121; 21 needs root or CAP_NET_BIND_SERVICE; 0 = any free port)",
         "bind": "address to listen on (default 127.0.0.1; use 0.0.0.0 so a PBX on the network can reach it)",
         "username": "login the PBX uses (required)",
-        "password": "password the PBX uses (required; stored only as an scrypt hash; env:NAME reads a variable)",
+        "password": Secret("password the PBX uses (required; stored only as an scrypt hash; env:NAME reads a variable)",
+                           hashed_as="password_hash", hasher=hash_password),
         "passive_ports": "passive-mode data port range such as 60000-60100 (default: any free port)",
         "masquerade_address": "address to announce in passive replies when behind NAT (default: none)",
         "tls": "true for explicit FTPS (AUTH TLS required); needs certfile and keyfile (default false)",

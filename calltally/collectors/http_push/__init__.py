@@ -12,7 +12,7 @@ import hmac
 import secrets
 from typing import Any
 
-from ..base import Collector, ConfigError
+from ..base import Collector, ConfigError, Secret
 from ..common import check_unknown, int_option
 
 DEFAULT_MAX_BODY = 10 * 1024 * 1024
@@ -34,7 +34,8 @@ class HttpPushCollector(Collector):
     kind = "http-push"
     description = "HTTP push: POST records to /push/<connection id>/ with Authorization: Bearer <token>"
     options = {
-        "token": "the bearer token (stored hashed; generated and shown once by `connection add` if omitted)",
+        "token": Secret("the bearer token (stored hashed; generated and shown once by `connection add` if omitted)",
+                        hashed_as="token_sha256", hasher=hash_token),
         "max_body": "largest request body in bytes (default 10485760); larger ones get 413",
     }
 

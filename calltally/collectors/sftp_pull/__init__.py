@@ -24,7 +24,7 @@ from typing import Any
 
 import asyncssh
 
-from ..base import Collector, ConfigError
+from ..base import Collector, ConfigError, Secret
 from ..common import check_unknown, expand_env, float_option, int_option, str_option
 
 log = logging.getLogger("calltally.collectors.sftp_pull")
@@ -51,8 +51,9 @@ class SftpPullCollector(Collector):
         "host": "SFTP server name or address (required)",
         "port": "SSH port (default 22)",
         "username": "login (required)",
-        "password": "password (env:NAME reads a variable); or use private_key",
-        "private_key": "path of an unencrypted private key file (OpenSSH or PEM format)",
+        "password": Secret("password (stored encrypted; env:NAME reads a variable); or use private_key"),
+        "private_key": Secret("an unencrypted private key (OpenSSH or PEM format): the path of its file, or the key "
+                              "itself (its text, stored encrypted)", multiline=True),
         "known_hosts": "path of a known_hosts file with the server's key (default: ~/.ssh/known_hosts); "
                        "'ignore' accepts any key (insecure)",
         "remote_path": "remote folder to poll (default .)",
@@ -81,7 +82,16 @@ class SftpPullCollector(Collector):
             raise ConfigError("give a password (--option password=…) or a private_key (--option private_key=PATH).")
         if password:
             out["password"] = password
-        if private_key:
+        if private_key and _is_key_text(private_key):
+            try:
+                asyncssh.import_private_key(private_key)
+            except (asyncssh.KeyImportError, ValueError) as exc:
+                # asyncssh's reasons are fixed words ("Invalid PEM private key"); the key itself is never
+                # repeated: it is a secret even when it is not a valid key.
+                raise ConfigError(f"option private_key: the key given is not an unencrypted private key in OpenSSH "
+                                  f"or PEM format ({exc}).") from None
+            out["private_key"] = private_key
+        elif private_key:
             path = Path(private_key).expanduser().resolve()
             try:
                 asyncssh.read_private_key(str(path))
@@ -134,8 +144,11 @@ class SftpPullCollector(Collector):
             options["known_hosts"] = known_hosts
         if settings.get("password"):
             options["password"] = expand_env(settings["password"])
-        if settings.get("private_key"):
-            options["client_keys"] = [settings["private_key"]]
+        private_key = settings.get("private_key")
+        if private_key and _is_key_text(private_key):
+            options["client_keys"] = [asyncssh.import_private_key(private_key)]
+        elif private_key:
+            options["client_keys"] = [private_key]
         else:
             options["client_keys"] = None
         return options
@@ -276,6 +289,11 @@ class SftpPullCollector(Collector):
             raise ConfigError(f"{self._where()}: {_describe(exc)}") from None
         return (f"connected to {self._where()}; {len(listed)} file(s) in {self.settings['remote_path']} "
                 f"match {self.settings['pattern']}.")
+
+
+def _is_key_text(value: str) -> bool:
+    """Whether option private_key holds a key itself rather than the path of its file."""
+    return "-----BEGIN " in value
 
 
 def _describe(exc: BaseException) -> str:

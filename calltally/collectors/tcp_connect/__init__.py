@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import socket
 from typing import Any
 
-from ..base import Collector, ConfigError
+from ..base import Collector, ConfigError, Secret
 from ..common import (
     FRAMING_HELP,
     MAX_RECORD_HELP,
@@ -35,6 +36,7 @@ def parse_login_script(text: str | None) -> list[tuple[str, str]]:
     steps: list[tuple[str, str]] = []
     if not text:
         return steps
+    text = str(text)
     parts, current, i = [], "", 0
     while i < len(text):
         char = text[i]
@@ -49,20 +51,32 @@ def parse_login_script(text: str | None) -> list[tuple[str, str]]:
             current += char
         i += 1
     parts.append(current)
-    for part in parts:
-        if not part:
-            continue
+    # The script is a secret: a message names a step by its number, never repeats its text (a
+    # step that lacks its "send:" may be the password itself).
+    for number, part in enumerate((part for part in parts if part), 1):
         verb, sep, argument = part.partition(":")
         if not sep or verb not in {"expect", "send", "send-env", "sleep"}:
-            raise ConfigError(f"login_script step {part!r} must be expect:TEXT, send:TEXT, send-env:NAME "
-                              "or sleep:SECONDS, separated by |.")
+            raise ConfigError(f"login_script step {number} must be expect:TEXT, send:TEXT, send-env:NAME "
+                              "or sleep:SECONDS (steps are separated by |).")
         if verb == "sleep":
             try:
                 float(argument)
             except ValueError:
-                raise ConfigError(f"login_script step {part!r}: sleep takes seconds.") from None
+                raise ConfigError(f"login_script step {number}: sleep takes seconds.") from None
         steps.append((verb, argument))
     return steps
+
+
+def login_secrets(text: str) -> list[str]:
+    """What a login script sends, which is its secret part (a password): each send: text, without its
+    line ends, and the value of each send-env: variable."""
+    sent = []
+    for verb, argument in parse_login_script(text):
+        if verb == "send":
+            sent.append(argument.strip())
+        elif verb == "send-env" and os.environ.get(argument):
+            sent.append(os.environ[argument].strip())
+    return [text for text in sent if text]
 
 
 class TcpConnectCollector(Collector):
@@ -71,8 +85,9 @@ class TcpConnectCollector(Collector):
     options = {
         "host": "PBX address (required)",
         "port": "PBX CDR port (required), e.g. 1752 for Mitel MiVoice",
-        "login_script": "steps after connecting, separated by |: expect:TEXT, send:TEXT (\\r, \\n escapes), "
-                        "send-env:VARIABLE, sleep:SECONDS; e.g. expect:Password:|send:pccsmdr\\r",
+        "login_script": Secret("steps after connecting, separated by |: expect:TEXT, send:TEXT (\\r, \\n escapes), "
+                               "send-env:VARIABLE, sleep:SECONDS; e.g. expect:Password:|send:pccsmdr\\r (stored "
+                               "encrypted)", pieces=login_secrets),
         "login_timeout": "seconds to wait for each expect step (default 15)",
         "keepalive": "seconds: TCP keepalive, and reconnect when nothing arrives for this long (default 0: off)",
         "connect_timeout": "seconds to wait for the connection (default 10)",

@@ -75,10 +75,10 @@ class _SSHServer(asyncssh.SSHServer):
 
 
 @contextlib.asynccontextmanager
-async def sftp_server(root: Path, tmp_path: Path):
+async def sftp_server(root: Path, tmp_path: Path, server_factory=_SSHServer):
     key = asyncssh.generate_private_key("ssh-ed25519")
     server = await asyncssh.listen(
-        "127.0.0.1", 0, server_host_keys=[key], server_factory=_SSHServer,
+        "127.0.0.1", 0, server_host_keys=[key], server_factory=server_factory,
         sftp_factory=functools.partial(asyncssh.SFTPServer, chroot=str(root).encode()))
     port = server.sockets[0].getsockname()[1]
     known_hosts = tmp_path / "known_hosts"

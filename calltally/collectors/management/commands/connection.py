@@ -7,28 +7,13 @@ import asyncio
 from django.core.management.base import BaseCommand, CommandError
 
 from calltally.cliutil import key_values, print_json
-from calltally.collectors import COLLECTOR_PATHS, collector_class
+from calltally.collectors import COLLECTOR_PATHS, collector_class, schema
 from calltally.collectors.base import ConfigError, ConnectionConfig
 from calltally.collectors.common import check_port_free, validate_connection
 from calltally.collectors.models import Connection, ConnectionState
 from calltally.sites.services import get_site
 
-SECRET_WORDS = ("password", "passphrase", "token", "secret", "login_script", "private_key")
 TEST_TIMEOUT = 30
-
-
-def is_secret(key: str) -> bool:
-    return any(word in key.lower() for word in SECRET_WORDS)
-
-
-def shown_parameters(parameters: dict) -> dict:
-    """Parameters with every secret replaced by "(set)"; ``token_sha256`` is shown as ``token``."""
-    shown = {}
-    for key, value in (parameters or {}).items():
-        if key.endswith("_sha256"):
-            key = key[: -len("_sha256")]
-        shown[key] = "(set)" if is_secret(key) and value not in (None, "") else value
-    return shown
 
 
 class _NullSink:
@@ -60,6 +45,9 @@ def validated(kind: str, parameters: dict, connection_id: int | None = None, ena
     load_class(kind)  # an unknown or unavailable kind, said as such
     try:
         return validate_connection(kind, parameters, connection_id, enabled)
+    except schema.SecretKeyError as exc:  # it says what to do
+        where = kind if connection_id is None else f"connection #{connection_id}"
+        raise CommandError(f"{where}: {exc}") from None
     except ConfigError as exc:
         raise CommandError(f"{kind}: {exc}") from None
 
@@ -90,7 +78,8 @@ class Command(BaseCommand):
         change = sub.add_parser("set", help="change a connection's options or enable/disable it")
         change.add_argument("id", type=int)
         change.add_argument("--option", action="append", dest="options", metavar="KEY=VALUE",
-                            help="set an option (repeat); KEY= with no value removes it")
+                            help="set an option (repeat), a secret included (it replaces the stored one); "
+                                 "KEY= with no value removes it")
         state = change.add_mutually_exclusive_group()
         state.add_argument("--enable", dest="enabled", action="store_true", default=None)
         state.add_argument("--disable", dest="enabled", action="store_false")
@@ -117,7 +106,7 @@ class Command(BaseCommand):
         connection = Connection.objects.create(site=site, kind=kind, parameters=parameters,
                                                enabled=not options["disabled"])
         self.stdout.write(f"connection #{connection.pk} added: {site.code} {kind} "
-                          f"{self.describe(shown_parameters(parameters))}"
+                          f"{self.describe(schema.redacted(kind, parameters))}"
                           + ("" if connection.enabled else " (disabled)"))
         if kind == "http-push":
             self.stdout.write(f"POST records to /push/{connection.pk}/ with the header "
@@ -131,10 +120,11 @@ class Command(BaseCommand):
         connection = get_connection(options["id"])
         enabled = connection.enabled if options["enabled"] is None else options["enabled"]
         if options["options"]:
+            # Stored secrets stay encrypted here; validation decrypts what it needs and seals again.
             parameters = dict(connection.parameters or {})
             for key, value in key_values(options["options"], "--option").items():
                 if value == "":
-                    parameters.pop(key, None)
+                    parameters = schema.forget(connection.kind, parameters, key)  # a secret's hash too
                 else:
                     parameters[key] = value
             connection.parameters = validated(connection.kind, parameters, connection.pk, enabled)
@@ -147,7 +137,7 @@ class Command(BaseCommand):
         connection.enabled = enabled
         connection.save()
         self.stdout.write(f"connection #{connection.pk} updated: {connection.site.code} {connection.kind} "
-                          f"{self.describe(shown_parameters(connection.parameters))}"
+                          f"{self.describe(schema.redacted(connection.kind, connection.parameters))}"
                           + ("" if connection.enabled else " (disabled)"))
 
     def do_remove(self, options):
@@ -159,11 +149,13 @@ class Command(BaseCommand):
     def do_test(self, options):
         connection = get_connection(options["id"])
         cls = load_class(connection.kind)
-        config = ConnectionConfig(connection.pk, connection.site.code, connection.kind,
-                                  dict(connection.parameters or {}))
         try:
+            config = ConnectionConfig(connection.pk, connection.site.code, connection.kind,
+                                      schema.opened(connection.kind, connection.parameters, connection.pk))
             collector = cls(config, _NullSink(), _NullStatus())
             result = asyncio.run(asyncio.wait_for(collector.test(), TEST_TIMEOUT))
+        except schema.SecretKeyError as exc:
+            raise CommandError(f"connection #{connection.pk}: {exc}") from None  # it says what to do
         except ConfigError as exc:
             raise CommandError(f"#{connection.pk}: {exc}") from None
         except TimeoutError:
@@ -183,7 +175,7 @@ class Command(BaseCommand):
             state = states.get(c.pk)
             rows.append({
                 "id": c.pk, "site": c.site.code, "kind": c.kind, "enabled": c.enabled,
-                "parameters": shown_parameters(c.parameters),
+                "parameters": schema.redacted(c.kind, c.parameters),
                 "state": state.state if state else "never started",
                 "detail": state.detail if state else "",
                 "records": state.records_total if state else 0,
