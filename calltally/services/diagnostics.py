@@ -1,9 +1,12 @@
 """The diagnostics bundle of `calltally diagnose`: everything support needs, no credential.
 
-Secrets are removed twice: by name (any setting, environment variable or
-connection parameter whose name says password, secret, token or key) and then
-by value — every secret value found that way is scrubbed from every file of
-the bundle, logs and raw records included.
+Secrets are removed twice. First where they are kept: settings and environment
+variables whose name says password, secret, token or key; the storage key; and
+each connection's secret options, as its collector declares them (schema.py:
+no list of option names here). Then by value: every secret found that way — a
+connection's decrypted, with the value of each variable an ``env:NAME`` names
+and the passwords inside a login script — is scrubbed from every file of the
+bundle, logs and raw records included.
 """
 
 from __future__ import annotations
@@ -22,9 +25,10 @@ import django
 from django.conf import settings
 from django.db.models import Count, Max
 
-from calltally import __version__
+from calltally import __version__, secretstore
 from calltally.calls.choices import DiscardReason
 from calltally.calls.models import DiscardedCall
+from calltally.collectors import schema
 from calltally.collectors.models import Connection
 from calltally.sites.models import Site
 from calltally.spool import rawview
@@ -52,6 +56,8 @@ class Redactor:
     def secret(self, value) -> str:
         if isinstance(value, str) and len(value) >= 4:
             self.values.add(value)
+            # As the JSON files spell it too: a key's line ends, a password's quote, escaped.
+            self.values.add(json.dumps(value, ensure_ascii=False)[1:-1])
         return REDACTED
 
     def url(self, text: str) -> str:
@@ -112,11 +118,13 @@ def environment_dump(redactor: Redactor) -> dict:
 
 
 def connections_dump(redactor: Redactor) -> list[dict]:
-    return [
-        {"site": conn.site.code, "id": conn.pk, "kind": conn.kind, "enabled": conn.enabled,
-         "parameters": redactor.tree(conn.parameters or {})}
-        for conn in Connection.objects.select_related("site").order_by("site__code", "id")
-    ]
+    dump = []
+    for conn in Connection.objects.select_related("site").order_by("site__code", "id"):
+        for value in schema.secret_values(conn.kind, conn.parameters):
+            redactor.secret(value)
+        dump.append({"site": conn.site.code, "id": conn.pk, "kind": conn.kind, "enabled": conn.enabled,
+                     "parameters": schema.redacted(conn.kind, conn.parameters, REDACTED)})
+    return dump
 
 
 def undefined_extensions() -> dict[str, list[dict]]:
@@ -168,6 +176,7 @@ def build(output: Path) -> list[str]:
     redactor = Redactor()
     # Collect the secrets first, so the free-text files below are scrubbed of them too.
     redactor.secret(settings.SECRET_KEY)
+    redactor.secret(secretstore.current_key())
     files: dict[str, str] = {}
     files["settings.json"] = _json(settings_dump(redactor))
     files["environment.json"] = _json(environment_dump(redactor))

@@ -88,3 +88,32 @@ def test_no_password_token_or_secret_key_leaks_into_the_bundle(bundle):
 def test_diagnose_wants_a_zip_file_name(db, cli):
     with pytest.raises(CommandError, match="must end in .zip"):
         cli("diagnose", "--output", "bundle.tar")
+
+
+def test_a_login_script_and_what_it_sends_are_redacted_and_scrubbed_from_every_file(make_site, spool, cli, settings,
+                                                                                      tmp_path, monkeypatch):
+    # The leak this guards against: a tcp-connect login script, whose name says nothing of a secret,
+    # was in the bundle in clear. Its collector declares it secret, and that is enough.
+    site = make_site("HQ")
+    sent, from_environment = "smdr-Pa55-planted-7", "planted-pin-8"
+    monkeypatch.setenv("CALLTALLY_MITEL_PIN", from_environment)  # dumped (CALLTALLY_), its name says no secret
+    Connection.objects.create(site=site, kind="tcp-connect", parameters={
+        "host": "pbx.example", "port": 1752,
+        "login_script": rf"expect:Password:|send:{sent}\r|expect:PIN:|send-env:CALLTALLY_MITEL_PIN"})
+    Connection.objects.create(site=site, kind="sftp-pull", parameters={
+        "host": "files.example", "username": "cdr", "password": "env:CALLTALLY_MITEL_PIN"})
+    spool.append("HQ", [f"Password: {sent}".encode()], "tcp:pbx.example")  # a PBX that echoes what it is sent
+    settings.LOG_DIR = tmp_path / "logs"
+    settings.LOG_DIR.mkdir()
+    (settings.LOG_DIR / "calltally.log").write_text(f"INFO calltally.recorder: sent {sent} then {from_environment}\n")
+    output = tmp_path / "diag.zip"
+    cli("diagnose", "--output", str(output))
+    files = members(output)
+    for name, text in files.items():
+        assert sent not in text and from_environment not in text, f"a secret leaked into {name}"
+    connections = {item["kind"]: item["parameters"] for item in json.loads(files["connections.json"])}
+    assert connections["tcp-connect"]["login_script"] == "[REDACTED]"
+    assert connections["tcp-connect"]["host"] == "pbx.example"
+    assert connections["sftp-pull"]["password"] == "env:CALLTALLY_MITEL_PIN"  # a variable's name is no secret
+    assert json.loads(files["environment.json"])["CALLTALLY_MITEL_PIN"] == "[REDACTED]"
+    assert "Password: [REDACTED]" in files["raw/HQ.txt"]
