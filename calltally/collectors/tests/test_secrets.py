@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import stat
+import zipfile
 
 import asyncssh
 import pytest
@@ -15,12 +16,13 @@ from cryptography.fernet import Fernet
 from django.core.management.base import CommandError
 from django.db import connection as db
 from django.db.migrations.executor import MigrationExecutor
+from django.urls import reverse
 
 from calltally import secretstore
 from calltally.collectors import COLLECTOR_PATHS, schema
 from calltally.collectors.base import ConfigError
 from calltally.collectors.common import validate_connection
-from calltally.collectors.models import Connection
+from calltally.collectors.models import Connection, ConnectionState
 
 from .helpers import free_port
 
@@ -230,3 +232,52 @@ def test_a_lost_storage_key_names_the_connection_and_what_to_do(make_site, cli, 
     monkeypatch.setenv(secretstore.KEY_VARIABLE, Fernet.generate_key().decode())
     with pytest.raises(CommandError, match=f"the key in {secretstore.KEY_VARIABLE} is not the key it was encrypted"):
         cli("connection", "test", str(pbx))
+
+
+# --- nowhere to be seen -----------------------------------------------------------------
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_no_secret_is_in_the_listing_the_bundle_the_log_the_database_or_the_admin(
+        make_site, cli, cli_process, tmp_path, settings, client, django_user_model, monkeypatch):
+    make_site("HQ")
+    ids = add_every_secret(cli)
+    # The Recorder runs them all (in its own process, reading the storage key of the data dir), and
+    # logs what it does at the most detailed level.
+    monkeypatch.setenv("CALLTALLY_LOG_LEVEL", "DEBUG")
+    recorder = cli_process("recorder", "--once-for", "4")
+    assert recorder.returncode == 0, recorder.stderr
+    assert "connection" in (recorder.stdout + recorder.stderr)  # it did log, to the console too
+    assert not leaked((recorder.stdout + recorder.stderr).encode())
+    assert ConnectionState.objects.filter(connection_id=ids["ftp"], state="stopped").exists()
+
+    listing, as_json = cli("connection", "list"), cli("connection", "list", "--json")
+    assert not leaked(listing.encode()) and not leaked(as_json.encode())
+    rows = {row["id"]: row["parameters"] for row in json.loads(as_json)}
+    assert rows[ids["sftp-key"]]["private_key"] == "(set)" and rows[ids["http-push"]]["token"] == "(set)"
+    assert rows[ids["tcp-connect"]]["login_script"] == "(set)" and rows[ids["ftp"]]["password"] == "(set)"
+
+    bundle = tmp_path / "diag.zip"
+    cli("diagnose", "--output", str(bundle))
+    with zipfile.ZipFile(bundle) as archive:
+        for name in archive.namelist():
+            assert not leaked(archive.read(name)), f"a secret leaked into {name} of the bundle"
+        assert json.loads(archive.read("connections.json"))[0]["parameters"]  # the connections are there
+
+    log_dir = settings.LOG_DIR
+    log_text = b"".join(path.read_bytes() for path in log_dir.glob("calltally.log*"))
+    assert b"connection" in log_text
+    assert not leaked(log_text)
+
+    assert not leaked(database_text())
+
+    superuser = django_user_model.objects.create_superuser("root", password="root-Pa55-word")
+    client.force_login(superuser)
+    pages = [reverse("admin:index"), reverse("admin:collectors_connection_changelist"),
+             reverse("admin:collectors_connection_add")]
+    for pk in ids.values():
+        pages += [reverse(f"admin:collectors_connection_{view}", args=[pk]) for view in ("change", "history", "delete")]
+    for page in pages:
+        response = client.get(page)
+        assert response.status_code == 200, page
+        assert not leaked(response.content), f"a secret is shown on {page}"
+
