@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -64,7 +65,7 @@ def current_key() -> str | None:
         return configured
     try:
         return key_file().read_text().strip() or None
-    except FileNotFoundError:
+    except OSError:  # none, or none this process may read: nothing it could encrypt with either
         return None
 
 
@@ -113,9 +114,10 @@ def _create(path: Path) -> str:
     """Write a new key, readable by its owner only, unless another process just wrote one: the file is
     complete before it appears under its name (a hard link never replaces an existing file), so every
     process ends up with the same key."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    # A name of its own: the link below shares the file, which nobody else may then write to.
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(8)}.tmp")
     try:
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(Fernet.generate_key())
             handle.flush()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+import threading
 
 import pytest
 from cryptography.fernet import Fernet
@@ -59,3 +60,22 @@ def test_a_malformed_key_is_named_and_is_not_taken_for_a_lost_one(data_dir, monk
     with pytest.raises(StorageKeyError, match="does not hold a storage key"):
         secretstore.encrypt("pw-Secret-9")
     assert (data_dir / "secret_storage_key").read_text() == "damaged"  # never replaced behind one's back
+
+
+def test_threads_making_the_key_at_once_all_end_up_with_the_same_one(data_dir):
+    # Services starting together on a fresh data dir each store a secret: none may encrypt with a key
+    # that another one then replaces.
+    barrier = threading.Barrier(8)
+    tokens: list[str] = []
+
+    def store(number: int) -> None:
+        barrier.wait()
+        tokens.append(secretstore.encrypt(f"secret {number}"))
+
+    threads = [threading.Thread(target=store, args=(number,)) for number in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(secretstore.decrypt(token) for token in tokens) == [f"secret {number}" for number in range(8)]
+    assert [path.name for path in data_dir.iterdir()] == ["secret_storage_key"]
