@@ -20,7 +20,7 @@ ALLOWED_HOSTS = conf.env_list("CALLTALLY_ALLOWED_HOSTS", ["localhost", "127.0.0.
 CSRF_TRUSTED_ORIGINS = conf.env_list("CALLTALLY_CSRF_TRUSTED_ORIGINS", [])
 
 # How many raw records the Miner reads, turns into calls and commits at once.
-MINER_BATCH_SIZE = conf.env_int("CALLTALLY_MINER_BATCH", 20000, minimum=1)
+MINER_BATCH_SIZE = conf.env_int("CALLTALLY_MINER_BATCH", 10000, minimum=1)
 # 2: big jobs use a second process on a second core — a mining backlog and recalculation
 # (calltally/miner/turns.py) and tariff comparison; 1: one process. Default 2 with 2+ cores.
 PROCESSES = conf.env_int("CALLTALLY_PROCESSES", 2 if (os.cpu_count() or 1) > 1 else 1, minimum=1)

@@ -29,6 +29,7 @@ while the Miner works (a burst streamed over TCP) is soon mined by two.
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import multiprocessing
 import os
@@ -95,6 +96,12 @@ class Stop(Exception):  # noqa: N818 - a request, not an error
 
 def run(job: Job, offset: int, state: Any, after_batch: Callable[[Any], bool | None] | None = None,
         max_batches: int | None = None, label: str = "") -> Outcome:
+    """Mine from ``offset`` until nothing is left (see :func:`_run`), the cycle collector paused."""
+    with cycle_collection_paused():
+        return _run(job, offset, state, after_batch, max_batches, label)
+
+
+def _run(job: Job, offset: int, state: Any, after_batch, max_batches: int | None, label: str) -> Outcome:
     """Mine from ``offset`` until nothing is left, alone or with a partner process.
 
     ``after_batch(report)`` is called in this process for every committed batch
@@ -153,6 +160,27 @@ def run(job: Job, offset: int, state: Any, after_batch: Callable[[Any], bool | N
         if partner is not None:
             partner.close()
     return out
+
+
+@contextlib.contextmanager
+def cycle_collection_paused():
+    """Python's cycle collector paused for a run.
+
+    A run makes and drops millions of objects with no reference cycle (records,
+    rows, strings), which reference counting frees; the collector would still walk
+    every long-lived object (the caches, Django) again and again: a fifth of the
+    Miner's time. Freezing moves what exists now out of its sight, and it pauses
+    until the run ends.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+        if was_enabled:
+            gc.enable()
 
 
 class _Partner:
