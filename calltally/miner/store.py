@@ -16,22 +16,27 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
+import logging
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterable
 from decimal import Decimal
+from operator import itemgetter
 
 from django.db import connection
 from django.db.models import F
 
 from calltally import db
 from calltally.calls.models import Call, DiscardedCall
+from calltally.directory.models import CostCenter, Extension, Person
 from calltally.spool.models import SpoolSegment
 from calltally.vocabulary import CALL, LEG, MERGED
 
 from . import legs as leg_rules
 from . import turns
 from .rows import CALL_ROW, DISCARD_ROW
+
+log = logging.getLogger("calltally.miner")
 
 # Columns of the calls table the row maker does not write, with the model's defaults.
 CALL_FILL = db.defaults_of(Call, [c for c in db.columns_of(Call) if c not in CALL_ROW])
@@ -44,6 +49,12 @@ MERGED_UPDATE_COLUMNS = tuple(c for c in CALL_ROW if c not in leg_rules.IDENTITY
 FETCHED = ("id", *CALL_ROW)
 COST_QUANTUM = Decimal(1).scaleb(-Call._meta.get_field("cost").decimal_places)
 BOOLEANS = tuple(f.attname for f in Call._meta.concrete_fields if f.get_internal_type() == "BooleanField")
+
+
+# The directory rows a call row refers to: (position in the row, model). The calls table has
+# no row-by-row constraint on them; Store.referenced checks each batch's in one statement each.
+REFERENCES = tuple((CALL_ROW.index(f"{name}_id"), model)
+                   for name, model in (("extension", Extension), ("person", Person), ("cost_center", CostCenter)))
 
 
 class Offsets:
@@ -109,12 +120,40 @@ class Store:
             SpoolSegment.objects.filter(pk=segment_id).update(**changes)
 
     def write(self, call_rows: list[tuple], discard_rows: list[tuple]) -> None:
+        call_rows = self.referenced(call_rows)
         fill = self.fill
         if fill:
             call_rows = [row + fill for row in call_rows]
         with connection.cursor() as cursor:
             db.insert_rows(cursor, Call, CALL_COLUMNS, call_rows, self.call_sql)
             db.insert_rows(cursor, DiscardedCall, DISCARD_ROW, discard_rows, self.discard_sql)
+
+    def referenced(self, rows: list[tuple]) -> list[tuple]:
+        """The rows, with a reference to an extension, person or cost center that no longer
+        exists (deleted since the Miner read the directory) taken out, as the deletion's
+        on_delete=SET_NULL would have done. One statement per table for the batch, in its
+        transaction: on SQLite no deletion can come between it and the commit; on
+        PostgreSQL the rows found are locked against deletion until the batch commits
+        (FOR KEY SHARE), as a foreign key constraint would lock them row by row."""
+        if not rows:
+            return rows
+        lock = "" if self.sqlite else " FOR KEY SHARE"
+        with connection.cursor() as cursor:
+            for at, model in REFERENCES:
+                ids = set(map(itemgetter(at), rows))
+                ids.discard(None)
+                if not ids:
+                    continue
+                found: set[int] = set()
+                for among, part in db.in_lists("id", sorted(ids)):
+                    cursor.execute(f"SELECT id FROM {db.table(model)} WHERE {among}{lock}", part)
+                    found.update(pk for (pk,) in cursor.fetchall())
+                gone = ids - found
+                if gone:
+                    log.warning("%d %s deleted while their calls were being mined: those calls keep none",
+                                len(gone), model._meta.verbose_name_plural)
+                    rows = [row[:at] + (None,) + row[at + 1:] if row[at] in gone else row for row in rows]
+        return rows
 
     def remove_made(self, segment_id: int, offsets: list[int], keys: set[str]) -> tuple[int, int]:
         """Delete what these records of a segment made (calls, discarded calls), adding the

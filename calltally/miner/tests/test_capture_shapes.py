@@ -188,3 +188,23 @@ def test_records_read_with_the_wrong_driver_are_reported_with_the_driver_that_re
     assert Call.objects.filter(site=hq).count() == Call.objects.filter(site=right).count()
     segment = hq.spool_segments.get()
     assert segment.records == segment.calls + segment.discarded + segment.skipped_internal + segment.skipped_other
+
+
+# --- references checked per batch ----------------------------------------------------------------
+
+
+def test_a_person_deleted_while_the_miner_holds_the_directory_is_no_dangling_reference(hq, tmp_path):
+    from calltally.directory.models import CostCenter, Person
+
+    sales = CostCenter.objects.create(code="SALES", name="Sales")
+    alice = Person.objects.create(username="alice", last_name="Rossi", cost_center=sales)
+    Extension.objects.filter(site=hq, number="201").update(person=alice)
+    spooled(hq, tmp_path, [EMERGENCY])
+    miner = SiteMiner(hq)  # reads the directory: 201 is Alice's, in Sales
+    alice.delete()
+    sales.delete()
+    miner.mine()
+    call = Call.objects.get()
+    # As the deletions' on_delete=SET_NULL would have left it: no person, no cost center.
+    assert (call.extension_number, call.person_id, call.cost_center_id) == ("201", None, None)
+    assert call.extension_id is not None
