@@ -72,7 +72,7 @@ __all__ = ["ConcurrentMining", "MineSummary", "SiteMiner", "mine_sites", "recalc
 
 @dataclass(slots=True)
 class Batch:
-    """What a batch of records makes, before it is written (handed over by the helper process)."""
+    """What a batch of records makes, before it is written (by the process whose turn it is)."""
 
     calls: list[tuple]
     discards: list[tuple]

@@ -82,7 +82,7 @@ def end_with_supervisor():
     child from its main thread, which lives as long as the process (and has no other
     thread, which is what makes code between fork and exec safe). SIGTERM, not
     SIGKILL, so that each service stops as it does on `calltally service stop` (the
-    Miner after its current batch, ending its helper).
+    Miner after its current batch, ending its partner process).
     """
     if PRCTL is None:
         return None
