@@ -83,6 +83,8 @@ class Batch:
     driver_state: Any = None
     offsets: list[int] = field(default_factory=list)  # replay: the records made again
     sample: list[bytes] = field(default_factory=list)  # raw records of a batch that made no call
+    keys: set[str] = field(default_factory=set)  # the leg keys of its rows
+    whole: dict[str, list[dict]] = field(default_factory=dict)  # calls it holds whole (prepare_legs)
 
 
 def parse_records(driver, records: list[SpoolRecord]) -> list:
@@ -183,7 +185,10 @@ class SiteMiner:
             "skipped_other": found.skipped_other,
         }
         sample = [r.raw for r in records[:READING_SAMPLE]] if not made.calls else []
-        return Batch(made.calls, made.discards, made.loose, counts, summary, sample=sample)
+        # Done while making, not writing: the writing is the one part the two processes
+        # of a backlog take in turn.
+        keys, whole = self.prepare_legs(made.calls)
+        return Batch(made.calls, made.discards, made.loose, counts, summary, sample=sample, keys=keys, whole=whole)
 
     def acquire(self, numbers: list[str]) -> int:
         """Create the unknown extensions (unassigned) of a site with automatic acquisition."""
@@ -203,9 +208,8 @@ class SiteMiner:
 
     def write(self, batch: Batch) -> None:
         """Write a batch's rows and merge the calls its legs belong to (in the caller's transaction)."""
-        keys, whole = self.prepare_legs(batch.calls)
         self.store.write(batch.calls, batch.discards)
-        self.merge_legs(keys, batch, whole)
+        self.merge_legs(batch.keys, batch, batch.whole)
 
     # --- merging the legs of one call ----------------------------------------------
     def warn_oversized(self, key: str) -> None:
@@ -557,9 +561,8 @@ class SiteMiner:
             # The calls these records were legs of are merged again below.
             keys: set[str] = set()
             removed_calls, removed_discards = self.store.remove_made(segment_id, batch.offsets, keys)
-            keys_made, whole = self.prepare_legs(batch.calls)
             self.store.write(batch.calls, batch.discards)
-            self.merge_legs(keys | keys_made, batch, whole)
+            self.merge_legs(keys | batch.keys, batch, batch.whole)
             counts = batch.counts
             self.store.count(segment_id, {
                 "calls": counts["calls"] - removed_calls,
