@@ -13,6 +13,7 @@ import socket
 import subprocess
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -310,7 +311,9 @@ def test_failed_logins_go_to_the_log_file_with_the_address_and_the_third_one_end
     from django.conf import settings
 
     make, spool, sink, status, tmp_path = env
-    user = f"intruder-{tmp_path.name}"
+    # A name no other run writes (the log file outlives one run of the suite: the test command
+    # runs it on SQLite and then on PostgreSQL with the same data dir).
+    user = f"intruder-{uuid.uuid4().hex[:12]}"
     with Server(make()) as server:
         ftp = ftplib.FTP()
         ftp.connect("127.0.0.1", server.port, timeout=TIMEOUT)
