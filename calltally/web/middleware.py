@@ -13,8 +13,8 @@ class PasswordChangeRequiredMiddleware:
     def __call__(self, request):
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            flags = getattr(user, "flags", None)
-            if flags is not None and flags.must_change_password:
+            account = getattr(user, "account", None)
+            if account is not None and account.must_change_password:
                 allowed = {reverse("password_change"), reverse("logout"), reverse("healthz")}
                 if request.path not in allowed and not request.path.startswith("/" + settings.STATIC_URL.lstrip("/")):
                     return redirect("password_change")

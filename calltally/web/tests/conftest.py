@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
-from calltally.accounts.models import AccountFlags
+from calltally.accounts.models import Account
 from calltally.calls.choices import Direction, DiscardReason, Disposition
 from calltally.calls.models import Call, DiscardedCall
 from calltally.directory.models import CostCenter, Extension, Person
@@ -109,7 +109,7 @@ def rome_call(rome, people) -> Call:
 def make_user(username: str, *, staff: bool, must_change: bool = False):
     user = get_user_model().objects.create_user(username, password=PASSWORD, is_staff=staff)
     if must_change:
-        AccountFlags.objects.create(user=user, must_change_password=True)
+        Account.objects.filter(user=user).update(must_change_password=True)
     return user
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from calltally.accounts.models import AccountFlags
+from calltally.accounts.models import Account
 
 from .conftest import PASSWORD, make_user
 
@@ -97,7 +97,7 @@ def test_changing_the_password_releases_the_account(client, data_pages):
     })
     assert response.status_code == 302
     assert response["Location"] == reverse("password_change_done")
-    assert AccountFlags.objects.get(user=user).must_change_password is False
+    assert Account.objects.get(user=user).must_change_password is False
 
     # Still signed in (the session survives the change) and free to go anywhere.
     done = client.get(reverse("password_change_done"))
@@ -116,7 +116,7 @@ def test_a_rejected_new_password_keeps_the_account_locked(client, rome):
         "old_password": PASSWORD, "new_password1": "123", "new_password2": "123",
     })
     assert response.status_code == 200
-    assert AccountFlags.objects.get(user=user).must_change_password is True
+    assert Account.objects.get(user=user).must_change_password is True
     assert client.get(reverse("home"))["Location"] == reverse("password_change")
 
 
@@ -126,7 +126,7 @@ def test_changing_the_password_works_for_an_account_without_flags(staff_client, 
         "old_password": PASSWORD, "new_password1": new_password, "new_password2": new_password,
     })
     assert response.status_code == 302
-    assert not AccountFlags.objects.filter(user=staff_user, must_change_password=True).exists()
+    assert not Account.objects.filter(user=staff_user, must_change_password=True).exists()
 
 
 def test_healthz_answers_ok_without_login(client, db):
