@@ -8,6 +8,13 @@ everything. An import may go down or sideways within a layer, never up. A
 command lives in the lowest app that holds everything it uses (``site`` in
 ``rating``, because ``site set --tariff`` assigns a plan; ``accounts`` in
 ``calls``, because ``accounts unallocated`` reads calls).
+
+Above every layer stand the web *faces*: each app's pages (``views``, ``urls``,
+``tables``, ``filtersets``, ``api``, ``templatetags``, ``admin``), the generic
+page kit (``webkit``) and the shell (``web``). A page shows what it shows — a
+site's page lists its connections and counts its calls, and every page asks
+the signed-in account's scope — so a face may import any app's domain modules,
+the kit and the faces of its own app; no domain module ever imports a face.
 """
 
 from __future__ import annotations
@@ -25,6 +32,8 @@ LAYERS = [
     {"vocabulary", "conf", "settings", "wsgi", "forking", "db", "cliutil", "secretstore"},
     # Plain-Python domain cores.
     {"drivers", "numbering"},
+    # What happened, and who did it: knows no domain.
+    {"audit"},
     {"sites"},
     {"spool"},
     {"directory"},
@@ -34,11 +43,15 @@ LAYERS = [
     {"collectors"},
     {"miner"},
     {"services"},
-    {"web"},
+    # The web faces (see the module's doc): the page kit and the shell.
+    {"webkit", "web"},
     # The project's entry points.
     {"urls", "cli"},
 ]
 LAYER_OF = {unit: index for index, units in enumerate(LAYERS) for unit in units}
+# An app's modules (or packages) that are its web face.
+FACE_NAMES = {"views", "urls", "tables", "filtersets", "api", "templatetags", "admin"}
+FACE_UNITS = {"webkit", "web"}
 # Modules that must never load Django, even indirectly: they are tested and reasoned
 # about as plain Python.
 PLAIN_PYTHON = [
@@ -83,16 +96,32 @@ def test_every_part_of_the_package_has_a_layer():
     assert units <= set(LAYER_OF), f"give these a layer in LAYERS: {sorted(units - set(LAYER_OF))}"
 
 
+def is_face(parts: tuple[str, ...] | list[str]) -> bool:
+    """Whether a module (its dotted parts under calltally) is a web face."""
+    return bool(parts) and (parts[0] in FACE_UNITS or any(part in FACE_NAMES for part in parts[1:]))
+
+
 def test_no_module_imports_a_layer_above_its_own():
     upward = []
     for path in source_files():
-        unit = path.relative_to(PACKAGE).with_suffix("").parts[0]
+        parts = path.relative_to(PACKAGE).with_suffix("").parts
+        unit = parts[0]
         if unit == "__init__":
             continue
+        face = is_face(parts)
         for line, module in imports(path):
             target = unit_of(module)
-            if target and target in LAYER_OF and LAYER_OF[target] > LAYER_OF[unit]:
-                upward.append(f"{path.relative_to(PACKAGE.parent)}:{line} imports {module} ({unit} is below {target})")
+            if not target or target not in LAYER_OF:
+                continue
+            where = f"{path.relative_to(PACKAGE.parent)}:{line} imports {module}"
+            target_parts = module.split(".")[1:]
+            if is_face(target_parts):
+                if not face:
+                    upward.append(f"{where} (a domain module never imports a web face)")
+                elif target not in FACE_UNITS and target != unit:
+                    upward.append(f"{where} (a face imports the faces of its own app only)")
+            elif not face and LAYER_OF[target] > LAYER_OF[unit]:
+                upward.append(f"{where} ({unit} is below {target})")
     assert not upward, "imports that run upward:\n" + "\n".join(upward)
 
 
