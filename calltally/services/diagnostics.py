@@ -41,7 +41,9 @@ REDACTED = "[REDACTED]"
 SECRET_NAME = re.compile(r"PASSWORD|PASSWD|PASS$|SECRET|TOKEN|KEY|CREDENTIAL|PRIVATE|AUTH", re.IGNORECASE)
 # Names that contain KEY but hold no secret.
 NOT_SECRET = {"DEFAULT_AUTO_FIELD", "AUTH_PASSWORD_VALIDATORS", "AUTH_USER_MODEL", "AUTHENTICATION_BACKENDS",
-              "PASSWORD_RESET_TIMEOUT", "PASSWORD_HASHERS"}
+              "PASSWORD_RESET_TIMEOUT", "PASSWORD_HASHERS",
+              # The name of the sign-in form's password field ("password"), not a password.
+              "AXES_PASSWORD_FORM_FIELD"}
 ENV_PREFIXES = ("CALLTALLY_", "DJANGO_", "PG", "LANG", "LC_", "TZ", "PYTHON")
 LOG_TAIL_BYTES = 2 * 1024 * 1024
 RAW_RECORDS = 200
@@ -81,6 +83,7 @@ class Redactor:
         if isinstance(value, list | tuple | set):
             return [self.tree(item) for item in value]
         if isinstance(value, str):
+            value = str(value)  # a lazy or subclassed string (django-csp's nonce) as a plain one
             return self.url(value) if "://" in value else value
         if value is None or isinstance(value, bool | int | float):
             return value
