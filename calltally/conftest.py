@@ -98,3 +98,40 @@ def sample(relative: str) -> Path:
     if not path.exists():
         pytest.skip(f"{path} is absent: the anonymised samples live beside the project only on developer machines")
     return path
+
+
+@pytest.fixture
+def role_client(db):
+    """A signed-in test client for a new account of one role::
+
+        client = role_client("site-admin", sites=[rome])
+        client = role_client("user", person=alice)
+        client = role_client("manager", cost_center=sales)
+
+    The account does not have to change its password; ``client.user`` is its user.
+    """
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from calltally.accounts.models import Account
+
+    made = 0
+
+    def make(role: str, *, person=None, sites=(), cost_center=None, username: str | None = None):
+        nonlocal made
+        made += 1
+        user = get_user_model().objects.create_user(username or f"{role}-{made}", password="s3cret-Pa55")
+        account = Account.objects.get(user=user)
+        account.role = role
+        account.person = person
+        account.cost_center = cost_center
+        account.must_change_password = False
+        account.save()
+        account.sites.set(sites)
+        user = get_user_model().objects.get(pk=user.pk)  # without the account cached at creation
+        client = Client()
+        client.force_login(user)
+        client.user = user
+        return client
+
+    return make

@@ -5,7 +5,10 @@ Nothing here needs editing: every knob is a CALLTALLY_* variable.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+
+import bootstrap_wrapper
 
 from calltally import conf
 
@@ -36,6 +39,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tables2",
     "django_filters",
+    # Sign-in lockout after repeated failures (see "Sign-in" below).
+    "axes",
+    # Checks the Content-Security-Policy settings at start-up.
+    "csp",
+    "calltally.audit",
     "calltally.sites",
     "calltally.directory",
     "calltally.accounts",
@@ -45,20 +53,31 @@ INSTALLED_APPS = [
     "calltally.collectors",
     "calltally.miner",
     "calltally.services",
+    "calltally.jobs",
+    "calltally.setup",
+    "calltally.system",
+    # The page kit (generic list/edit pages, form and table templates), then the shell.
+    "calltally.webkit",
     "calltally.web",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outside everything else, so that error pages and static files carry the policy too.
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before the idle sign-out, which leaves a message saying why the account was signed out.
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "calltally.web.sessions.IdleSignOutMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "calltally.web.middleware.PasswordChangeRequiredMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: it turns a refused sign-in into the locked-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "calltally.urls"
@@ -74,6 +93,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "calltally.web.context.shell",
             ],
         },
     },
@@ -104,14 +124,80 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# Bootstrap's CSS and JS come from its package (bootstrap-wrapper), served as /static/bootstrap/.
+STATICFILES_DIRS = [("bootstrap", bootstrap_wrapper.get_bootstrap_dir())]
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
+# --- web security (docs/security.md) -------------------------------------------------------
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
-DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
+# A TLS-terminating proxy in front (nginx, Caddy, a load balancer): it says the request came
+# over HTTPS in X-Forwarded-Proto and who sent it in X-Forwarded-For (calltally.audit.addresses),
+# so cookies may be HTTPS-only and browsers told to stay on HTTPS. Without one these headers
+# are whatever the client wrote and must not be believed.
+BEHIND_PROXY = conf.env_bool("CALLTALLY_BEHIND_PROXY", False)
+if BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = conf.env_int("CALLTALLY_HSTS_SECONDS", 365 * 24 * 3600, minimum=0)
+    # Off by default: the proxy answers plain HTTP itself; a second redirect here could loop.
+    SECURE_SSL_REDIRECT = conf.env_bool("CALLTALLY_SSL_REDIRECT", False)
+
+# Pages load nothing from elsewhere and run no inline code: scripts and styles are static files.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
+# A signed-in session ends after this long without a request (calltally.web.sessions), and
+# optionally when the browser closes. The cookie outlives the idle time by the minute the
+# middleware waits between two saves of the session, so the middleware decides, to the second.
+SESSION_IDLE_MINUTES = conf.env_int("CALLTALLY_SESSION_IDLE_MINUTES", 60, minimum=1)
+SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60 + 60
+SESSION_EXPIRE_AT_BROWSER_CLOSE = conf.env_bool("CALLTALLY_SESSION_EXPIRE_AT_BROWSER_CLOSE", False)
+
+# --- sign-in ---------------------------------------------------------------------------------
+
+# Argon2 first: new passwords, and old PBKDF2 ones at their next sign-in, are hashed with it.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+AUTHENTICATION_BACKENDS = [
+    "calltally.web.signin.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# After LOGIN_FAILURE_LIMIT failed sign-ins with one username from one address, that pair is
+# refused for LOGIN_LOCKOUT_MINUTES, even with the right password; a success clears the count.
+LOGIN_FAILURE_LIMIT = conf.env_int("CALLTALLY_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+LOGIN_LOCKOUT_MINUTES = conf.env_int("CALLTALLY_LOGIN_LOCKOUT_MINUTES", 15, minimum=1)
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = dt.timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Attempts during a lockout do not extend it, so the page can say when it ends.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "calltally.audit.addresses.client_address"
+AXES_LOCKOUT_CALLABLE = "calltally.web.signin.locked_out"
+CSRF_FAILURE_VIEW = "calltally.web.errors.csrf_failure"
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"
 
@@ -142,5 +228,15 @@ LOGGING = {
             "handlers": ["file", "console" if conf.console_logging else "tally"],
             "level": conf.env_str("CALLTALLY_LOG_LEVEL", "INFO"),
         },
+        # A page that failed (500): its traceback goes to the file, never to the browser.
+        "django.request": {"handlers": ["file"], "level": "ERROR", "propagate": False},
+        # Refused requests (a bad CSRF token, a suspicious file name…) are worth a line in the file.
+        "django.security": {"handlers": ["file"], "level": "WARNING", "propagate": False},
+        # Except unknown host names: one line per request, with a traceback. calltally.web.errors
+        # logs each name once instead, with the setting to change.
+        "django.security.DisallowedHost": {"handlers": [], "propagate": False},
+        # django-axes' own lines go to the file only; the calltally.security logger says the
+        # same for people (a lockout, with the username and address).
+        "axes": {"handlers": ["file"], "level": "WARNING", "propagate": False},
     },
 }

@@ -1,8 +1,18 @@
 from django.contrib import admin
 from django.urls import include, path
 
+# Each app serves its own pages under its namespace ("sites:site_list"); the shell (home,
+# sign-in) and the PBX-facing http-push endpoint have none.
+APPS = ("calls", "sites", "collectors", "directory", "rating", "services", "spool", "jobs", "setup",
+        "accounts", "audit", "system")
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("calltally.collectors.http_push.urls")),
     path("", include("calltally.web.urls")),
+    *(path("", include((f"calltally.{app}.urls", app))) for app in APPS),
 ]
+
+# 403 and 404 are Django's views with the web app's templates; these two need more (see errors.py).
+handler400 = "calltally.web.errors.bad_request"
+handler500 = "calltally.web.errors.server_error"

@@ -41,8 +41,11 @@ LAYERS = [
     {"calls"},
     {"rating"},
     {"collectors"},
+    {"system"},
     {"miner"},
+    {"jobs"},
     {"services"},
+    {"setup"},
     # The web faces (see the module's doc): the page kit and the shell.
     {"webkit", "web"},
     # The project's entry points.

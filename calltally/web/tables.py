@@ -9,8 +9,7 @@ from django.utils.html import format_html
 from calltally.calls.models import Call, DiscardedCall
 from calltally.directory.models import Extension
 from calltally.spool.models import SpoolSegment
-
-from . import display
+from calltally.webkit import display
 
 # Right-aligned, tabular figures.
 NUM = {"td": {"class": "num"}, "th": {"class": "num"}}

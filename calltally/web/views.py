@@ -42,8 +42,8 @@ from calltally.services import control, today
 from calltally.sites.models import Site
 from calltally.spool.models import SpoolSegment
 from calltally.spool.storage import Spool
+from calltally.webkit import display
 
-from . import display
 from .filtersets import CallFilterSet, DiscardedCallFilterSet, ExtensionFilterSet
 from .tables import CallTable, DiscardedCallTable, ExtensionTable, SpoolSegmentTable
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from calltally.web import display
+from calltally.webkit import display
 
 register = template.Library()
 

@@ -35,7 +35,7 @@ def test_the_call_list_shows_calls_in_their_sites_time_zone(staff_client, rome_c
     assert "2026-03-02 09:15:00 +01:00" in page  # Rome, winter time
     assert "2026-07-01 12:00:30 -04:00" in page  # New York, summer time
     assert "0:02:05" in page  # talk time as h:mm:ss
-    assert "0.125 EUR" in page
+    assert "€0.125" in page
     assert "4711" in page
     assert "alice" in page and "SALES" in page
     assert 'class="badge badge-outbound"' in page and 'class="badge badge-no_answer"' in page
@@ -296,8 +296,3 @@ def test_the_dashboard_uses_a_fixed_number_of_queries(staff_client, rome, new_yo
         staff_client.get(reverse("home"))
 
 
-def test_the_navigation_marks_the_current_page_and_shows_admin_to_staff(staff_client, rome):
-    page = text(staff_client.get(reverse("site_list")))
-    assert f'<a href="{reverse("site_list")}" class="active">Sites</a>' in page
-    assert reverse("admin:index") in page
-    assert 'action="/logout/"' in page and 'method="post"' in page

@@ -1,6 +1,8 @@
 """How the web pages show instants, durations and money.
 
-Kept apart from the views so tables, templates and tests share one spelling.
+Kept apart from the views so tables, templates, exports and tests share one
+spelling: an instant in its site's time zone with the offset, money with its
+currency's symbol and the currency's own decimals (babel).
 """
 
 from __future__ import annotations
@@ -9,9 +11,12 @@ import datetime as dt
 import zoneinfo
 from decimal import Decimal
 
+from babel.numbers import UnknownCurrencyError, format_currency, get_currency_precision
 from django.utils.html import format_html
 
 EMPTY = "—"
+# The locale money is written in (the project's language; a per-account choice may follow).
+LOCALE = "en"
 
 
 def offset_text(moment: dt.datetime) -> str:
@@ -53,9 +58,25 @@ def amount(value: Decimal | None) -> str:
 
 
 def money(value: Decimal | None, currency: str = "") -> str:
+    """``€1,234.50``: an amount with its currency's symbol and its decimals (``1,234.50 XYZ``
+    for a code babel does not know); without a currency, the bare amount.
+
+    A tariff may price to the tenth of a cent (``€0.125``): those decimals are shown, up to
+    four, rather than rounded away, so a figure on screen is the figure stored.
+    """
     if value is None:
         return EMPTY
-    return f"{amount(value)} {currency}".strip()
+    value = Decimal(value)
+    if not currency:
+        return amount(value)
+    try:
+        digits = get_currency_precision(currency)
+        if -value.normalize().as_tuple().exponent > digits:
+            pattern = "¤#,##0." + "0" * digits + "#" * max(0, 4 - digits)
+            return format_currency(value, currency, format=pattern, locale=LOCALE, currency_digits=False)
+        return format_currency(value, currency, locale=LOCALE)
+    except (UnknownCurrencyError, ValueError):
+        return f"{amount(value)} {currency}"
 
 
 def badge(value: str | None, label: str | None = None) -> str:

@@ -1,0 +1,1 @@
+"""Background jobs: recalculations and reprocess runs started from the web, run by the Scheduler with progress."""

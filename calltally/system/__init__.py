@@ -1,0 +1,1 @@
+"""CallTally's own settings pages: LDAP, SMTP, data retention, the report logo."""
