@@ -12,13 +12,16 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import Q
 
 from calltally import db
+from calltally.numbering import NumberingPlan, normalize
 from calltally.sites.models import Site
+from calltally.vocabulary import INBOUND, INTERNAL, OUTBOUND
 from calltally.vocabulary import WEEKDAYS as DAYS
 
 from .engine import Calendar, Plan, Rater, Rating, Version, Window
@@ -28,6 +31,7 @@ from .planfile import PlanFileError, PlanSpec, RateRow, band_names, parse_rates_
 __all__ = [
     "Rating", "SiteRater", "rater_for_site", "assign_plan", "unassign_plan", "store_plan", "plan_spec",
     "import_rates", "version_rows", "get_plan", "pick_version", "engine_plan", "site_calendar", "PlanFileError",
+    "clean_pattern", "plan_users", "delete_plan", "add_holiday", "site_holidays", "Simulation", "simulate",
 ]
 
 # The rate table's columns in the order of a rate-deck row: declared once, by RateRow (a test
@@ -265,14 +269,7 @@ def assign_plan(site: Site, plan_name: str, pattern: str = "", priority: int = 0
     trunk/device matches ``pattern`` (a regular expression searched in dest_device for outbound
     calls, orig_device for the others). Raises ValueError with a helpful message."""
     plan = get_plan(plan_name)
-    pattern = pattern or ""
-    if pattern:
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise ValueError(f"pattern {pattern!r} is not a valid regular expression: {exc}") from None
-        if len(pattern) > 200:
-            raise ValueError("the pattern is longer than 200 characters")
+    pattern = clean_pattern(pattern)
     assignment, _ = PlanAssignment.objects.update_or_create(
         site=site, pattern=pattern, defaults={"plan": plan, "priority": priority}
     )
@@ -282,3 +279,136 @@ def assign_plan(site: Site, plan_name: str, pattern: str = "", priority: int = 0
 def unassign_plan(site: Site, pattern: str = "") -> bool:
     """Remove the site's default plan (``pattern`` "") or one route plan; False if there was none."""
     return PlanAssignment.objects.filter(site=site, pattern=pattern or "").delete()[0] > 0
+
+
+def clean_pattern(pattern: str) -> str:
+    """A route pattern as ``assign_plan`` stores it ("" for the default plan); ValueError if unusable."""
+    pattern = pattern or ""
+    if pattern:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"pattern {pattern!r} is not a valid regular expression: {exc}") from None
+        if len(pattern) > 200:
+            raise ValueError("the pattern is longer than 200 characters")
+    return pattern
+
+
+def plan_users(plan: TariffPlan) -> list[str]:
+    """The codes of the sites a plan is assigned to (default or route plan), sorted."""
+    return sorted(set(PlanAssignment.objects.filter(plan=plan).values_list("site__code", flat=True)))
+
+
+def delete_plan(plan: TariffPlan) -> None:
+    """Delete a plan with all its versions; refused (ValueError naming the sites) while a site uses it."""
+    users = plan_users(plan)
+    if users:
+        raise ValueError(f"plan {plan.name} is assigned to site{'s' if len(users) > 1 else ''} "
+                         f"{', '.join(users)}; unassign it first (`calltally tariff unassign`)")
+    plan.delete()
+
+
+# --- holidays ----------------------------------------------------------------------------------------------
+
+
+def add_holiday(day: dt.date, name: str = "", country: str = "", site: Site | None = None) -> Holiday:
+    """Add a day priced in the holiday band: for ``site``, the sites of ``country``, or every site."""
+    country = (country or "").strip().upper()
+    if site is not None and country:
+        raise ValueError("a holiday is for one site or for the sites of one country, not both")
+    if country and (len(country) != 2 or not country.isalpha()):
+        raise ValueError(f"country {country!r} must be a two-letter ISO 3166 code such as IT")
+    return Holiday.objects.create(date=day, name=(name or "").strip()[:100], country=country, site=site)
+
+
+def holiday_scope(site: Site | None, country: str = "") -> str:
+    return f"site {site.code}" if site else (f"the sites in {country.upper()}" if country else "every site")
+
+
+def site_holidays(site: Site, year: int) -> list[dict]:
+    """The holidays of ``site`` in ``year``: its country's public ones and those added, in date order."""
+    calendar = site_calendar(site)
+    days = []
+    day = dt.date(year, 1, 1)
+    while day.year == year:
+        ordinal = day.toordinal()
+        name = calendar.holiday(ordinal)
+        if name:
+            days.append({"date": day, "name": name, "source": "added" if ordinal in calendar.extra else "public"})
+        day += dt.timedelta(days=1)
+    return days
+
+
+# --- the cost simulator --------------------------------------------------------------------------------
+
+
+@dataclass
+class Simulation:
+    """One call priced the way the Miner would, with every step (what `calltally rate` shows)."""
+
+    site: Site
+    number: str
+    e164: str
+    category: str
+    destination: str
+    direction: str
+    start: dt.datetime  # in the site's zone
+    talk_seconds: int
+    answered: bool
+    device: str
+    rating: Rating
+
+    def as_dict(self) -> dict:
+        rating = self.rating
+        return {
+            "site": self.site.code, "number": self.number, "e164": self.e164, "category": self.category,
+            "destination": self.destination, "direction": self.direction,
+            "start": self.start.isoformat(), "talk_seconds": self.talk_seconds, "answered": self.answered,
+            "device": self.device, "tariff": rating.tariff, "prefix": rating.prefix, "band": rating.band,
+            "billed_seconds": rating.billed_seconds, "cost": str(rating.cost), "currency": rating.currency,
+            "unrated": rating.unrated, "steps": rating.steps,
+        }
+
+    def summary(self) -> list[tuple[str, str]]:
+        """(label, text) lines: the number, the call, the plan, the prefix, the band, the billed
+        seconds and the cost."""
+        rating = self.rating
+        numbering = f"{self.e164 or 'no E.164 form'} ({self.category}"
+        numbering += f", {self.destination})" if self.destination else ")"
+        return [
+            ("number", f"{self.number} → {numbering}"),
+            ("call", f"{self.direction}, {self.start:%a %Y-%m-%d %H:%M:%S} {self.site.zone}, talk {self.talk_seconds} s"
+                     + ("" if self.answered else ", not answered")),
+            ("plan", rating.tariff or "none"),
+            ("prefix", f"{rating.prefix or '*'} → {rating.destination or '-'}" if rating.tariff and not rating.unrated
+             else ("none matches" if rating.tariff else "-")),
+            ("band", rating.band or "-"),
+            ("billed", f"{rating.billed_seconds} s"),
+            ("cost", f"{rating.cost} {rating.currency}" + ("  (UNRATED: no rate for this call)" if rating.unrated
+                                                          else "")),
+        ]
+
+
+def simulate(site: Site, number: str, start: dt.datetime, talk_seconds: int = 60, direction: str | None = None,
+             device: str = "", answered: bool = True) -> Simulation:
+    """Price one call of ``site`` as the Miner would, explaining each step (``start``: aware; a
+    naive one is a local time of the site). ``direction`` None: internal for an extension,
+    otherwise outbound. ValueError for a negative talk time."""
+    if talk_seconds < 0:
+        raise ValueError("the talk time cannot be negative")
+    if start.tzinfo is None:
+        start = start.replace(tzinfo=site.zone)
+    plan = NumberingPlan(country=site.country, area_code=site.area_code,
+                         access_codes=tuple(site.access_codes or ()), internal=site.extension_matcher())
+    normalized = normalize(number, plan, outbound=direction != INBOUND)
+    if direction is None:
+        direction = INTERNAL if normalized.category == "internal" else OUTBOUND
+    rating = rater_for_site(site).rate(
+        e164=normalized.e164, direction=direction, start=start.astimezone(dt.UTC), talk_seconds=talk_seconds,
+        answered=answered, device=device, category=normalized.category, explain=True,
+    )
+    return Simulation(
+        site=site, number=number, e164=normalized.e164, category=rating.category or normalized.category,
+        destination=rating.destination or normalized.destination, direction=direction, start=start,
+        talk_seconds=talk_seconds, answered=answered, device=device, rating=rating,
+    )

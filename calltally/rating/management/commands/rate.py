@@ -7,10 +7,9 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError
 
 from calltally.cliutil import print_json
-from calltally.numbering import NumberingPlan, normalize
-from calltally.rating.services import rater_for_site
+from calltally.rating.services import simulate
 from calltally.sites.services import get_site
-from calltally.vocabulary import DIRECTIONS, INTERNAL, OUTBOUND
+from calltally.vocabulary import DIRECTIONS
 
 
 class Command(BaseCommand):
@@ -35,48 +34,15 @@ class Command(BaseCommand):
         if options["talk"] < 0:
             raise CommandError("--talk cannot be negative")
         start = local_start(options["at"], site.zone)
-        plan = NumberingPlan(country=site.country, area_code=site.area_code,
-                             access_codes=tuple(site.access_codes or ()), internal=site.extension_matcher())
-        direction = options["direction"]
-        number = normalize(options["number"], plan, outbound=direction != "inbound")
-        if direction is None:
-            direction = INTERNAL if number.category == "internal" else OUTBOUND
-        rating = rater_for_site(site).rate(
-            e164=number.e164, direction=direction, start=start.astimezone(dt.UTC), talk_seconds=options["talk"],
-            answered=not options["unanswered"], device=options["device"], category=number.category,
-            explain=True,
-        )
-        category = rating.category or number.category
-        destination = rating.destination or number.destination
-        result = {
-            "site": site.code, "number": options["number"], "e164": number.e164, "category": category,
-            "destination": destination, "direction": direction,
-            "start": start.isoformat(), "talk_seconds": options["talk"], "answered": not options["unanswered"],
-            "device": options["device"], "tariff": rating.tariff, "prefix": rating.prefix, "band": rating.band,
-            "billed_seconds": rating.billed_seconds, "cost": str(rating.cost), "currency": rating.currency,
-            "unrated": rating.unrated, "steps": rating.steps,
-        }
+        simulation = simulate(site, options["number"], start, options["talk"], options["direction"],
+                              options["device"], answered=not options["unanswered"])
         if options["json"]:
-            print_json(result, self.stdout)
+            print_json(simulation.as_dict(), self.stdout)
             return
-        numbering = f"{number.e164 or 'no E.164 form'} ({category}"
-        numbering += f", {destination})" if destination else ")"
-        rows = [
-            ("number", f"{options['number']} → {numbering}"),
-            ("call", f"{direction}, {start:%a %Y-%m-%d %H:%M:%S} {site.zone}, talk {options['talk']} s"
-                     + (", not answered" if options["unanswered"] else "")),
-            ("plan", rating.tariff or "none"),
-            ("prefix", f"{rating.prefix or '*'} → {rating.destination or '-'}" if rating.tariff and not rating.unrated
-             else ("none matches" if rating.tariff else "-")),
-            ("band", rating.band or "-"),
-            ("billed", f"{rating.billed_seconds} s"),
-            ("cost", f"{rating.cost} {rating.currency}" + ("  (UNRATED: no rate for this call)" if rating.unrated
-                                                          else "")),
-        ]
-        for label, value in rows:
+        for label, value in simulation.summary():
             self.stdout.write(f"{label:<8} {value}")
         self.stdout.write("steps")
-        for index, step in enumerate(rating.steps or [], 1):
+        for index, step in enumerate(simulation.rating.steps or [], 1):
             self.stdout.write(f"  {index:>2}. {step}")
 
 

@@ -223,11 +223,7 @@ class Command(BaseCommand):
             version.delete()
             self.stdout.write(f"version {version.label} deleted")
             return
-        users = sorted({a.site.code for a in plan.assignments.select_related("site")})
-        if users:
-            raise CommandError(f"plan {plan.name} is assigned to site{'s' if len(users) > 1 else ''} "
-                               f"{', '.join(users)}; unassign it first (`calltally tariff unassign`)")
-        plan.delete()
+        services.delete_plan(plan)
         self.stdout.write(f"plan {plan.name} deleted")
 
     # --- reports -----------------------------------------------------------------------------------------
@@ -291,12 +287,9 @@ class Command(BaseCommand):
     def do_holiday_add(self, options):
         day = parse_date(options["date"], "DATE")
         site = get_site(options["site"]) if options["site"] else None
-        country = (options["country"] or "").upper()
-        if country and len(country) != 2:
-            raise CommandError(f"--country {options['country']!r} must be a two-letter ISO 3166 code such as IT")
-        Holiday.objects.create(date=day, name=options["name"][:100], country=country, site=site)
-        scope = f"site {site.code}" if site else (f"the sites in {country}" if country else "every site")
-        self.stdout.write(f"{day} is a holiday for {scope}")
+        country = options["country"] or ""
+        services.add_holiday(day, options["name"], country, site)
+        self.stdout.write(f"{day} is a holiday for {services.holiday_scope(site, country)}")
 
     def do_holiday_remove(self, options):
         day = parse_date(options["date"], "DATE")
@@ -315,16 +308,7 @@ class Command(BaseCommand):
     def do_holidays(self, options):
         site = get_site(options["site"])
         year = options["year"] or dt.datetime.now(site.zone).year
-        calendar = services.site_calendar(site)
-        days = []
-        day = dt.date(year, 1, 1)
-        while day.year == year:
-            ordinal = day.toordinal()
-            name = calendar.holiday(ordinal)
-            if name:
-                source = "added" if ordinal in calendar.extra else "public"
-                days.append({"date": day.isoformat(), "name": name, "source": source})
-            day += dt.timedelta(days=1)
+        days = [{**item, "date": item["date"].isoformat()} for item in services.site_holidays(site, year)]
         if options["json"]:
             print_json(days, self.stdout)
             return
