@@ -95,6 +95,10 @@ class Page(View):
         form narrows the sites it offers)."""
         return self.scope.is_administrator
 
+    def url_args(self, obj) -> tuple:
+        """The arguments of an object's detail/edit/delete URLs (a site is named by its code)."""
+        return (obj.pk,)
+
     # --- names ---------------------------------------------------------------------------
     @property
     def verbose_name(self) -> str:
@@ -221,10 +225,6 @@ class ObjectDetailView(Page):
     def extra_context(self, obj) -> dict:
         return {}
 
-    @staticmethod
-    def url_args(obj) -> tuple:
-        return (obj.pk,)
-
 
 class ObjectEditView(Page):
     """Create (no key in the URL) or change one object with the app's form — the same form
@@ -260,7 +260,7 @@ class ObjectEditView(Page):
         return crumbs
 
     def detail_url(self, obj) -> str | None:
-        return self.url("detail", obj.pk)
+        return self.url("detail", *self.url_args(obj))
 
     def get(self, request, **kwargs):
         self.object = self.get_object(**kwargs)
@@ -312,8 +312,8 @@ class ObjectDeleteView(Page):
 
     def get(self, request, **kwargs):
         self.object = self.get_object(**kwargs)
-        return render(request, self.template_name, self.context(object=self.object,
-                                                                cancel_url=self.url("detail", self.object.pk)))
+        return render(request, self.template_name, self.context(
+            object=self.object, cancel_url=self.url("detail", *self.url_args(self.object))))
 
     def post(self, request, **kwargs):
         self.object = self.get_object(**kwargs)
@@ -326,7 +326,7 @@ class ObjectDeleteView(Page):
             kept = sorted({str(item._meta.verbose_name_plural) for item in exc.protected_objects})
             messages.error(request, f"{capfirst(self.verbose_name)} {name} is still used by {', '.join(kept)}: "
                                     "it was not deleted.")
-            return HttpResponseRedirect(self.url("detail", self.object.pk) or self.url("list"))
+            return HttpResponseRedirect(self.url("detail", *self.url_args(self.object)) or self.url("list"))
         audit.record(request, Action.DELETE, obj=self.object, before=before, text=name)
         messages.success(request, f"{capfirst(self.verbose_name)} {name} deleted.")
         return HttpResponseRedirect(self.url("list") or reverse("home"))
