@@ -123,6 +123,10 @@ class CodeChoiceField(forms.ModelChoiceField):
         return found
 
 
+def _code_and_name(obj) -> str:
+    return f"{obj.code} — {obj.name}" if getattr(obj, "name", "") else obj.code
+
+
 def code_of(obj, key: str = "code") -> str:
     return getattr(obj, key) if obj is not None else ""
 
@@ -130,11 +134,16 @@ def code_of(obj, key: str = "code") -> str:
 class DirectoryForm(forms.ModelForm):
     """A model form that can validate one row of a large batch without queries."""
 
-    def __init__(self, *args, lookups: Lookups | None = None, **kwargs):
+    # On a web page (a ``scope`` given), the fields that choose a person take a username typed in:
+    # a select of every person would be thousands of options long.
+    def __init__(self, *args, lookups: Lookups | None = None, scope=None, **kwargs):
         self.lookups = lookups
+        self.scope = scope
         if lookups is not None:
             self.base_fields = lookups.shared_fields(type(self))
         super().__init__(*args, **kwargs)
+        if scope is not None:
+            self.narrow_to(scope)
         for name, formfield in self.fields.items():
             if not isinstance(formfield, CodeChoiceField):
                 continue
@@ -144,6 +153,27 @@ class DirectoryForm(forms.ModelForm):
             if initial is not None and not isinstance(initial, str | model):
                 related = lookups.by_id(model, initial) if lookups is not None else getattr(self.instance, name)
                 self.initial[name] = code_of(related, formfield.to_field_name) or None
+
+    def narrow_to(self, scope) -> None:
+        """Offer and accept only the sites, and the people of the sites, the account runs: a site
+        administrator's form refuses another site's code as if it did not exist. Objects of a
+        site (people, extensions, account codes) must then be on one of those sites."""
+        for formfield in self.fields.values():
+            if not isinstance(formfield, CodeChoiceField):
+                continue
+            model = formfield.queryset.model
+            if model is Site:
+                formfield.queryset = formfield.queryset.filter(scope.sites())
+                if not scope.is_administrator:
+                    formfield.required = True
+                    formfield.empty_label = None
+            if model in (Site, CostCenter):
+                formfield.label_from_instance = _code_and_name
+            if model is Person:
+                if not scope.is_administrator:
+                    formfield.queryset = formfield.queryset.filter(scope.sites(field="site"))
+                formfield.widget = forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"})
+                formfield.help_text = formfield.help_text or "A username; empty for none."
 
     def own_field(self, name: str) -> forms.Field:
         """The form's own copy of a field, to change it for this form only."""
@@ -183,6 +213,29 @@ class CostCenterForm(DirectoryForm):
     class Meta:
         model = CostCenter
         fields = ["code", "name", "parent", "manager"]
+
+    def clean_parent(self):
+        """A cost center moves anywhere but below itself: the new parent's chain up to its root
+        must not pass through it (one query for the whole tree)."""
+        parent = self.cleaned_data.get("parent")
+        own = self.instance.pk
+        if parent is None or own is None:
+            return parent
+        if parent.pk == own:
+            raise ValidationError(f"A cost center cannot be below itself: {parent.code} cannot be its own parent.")
+        if self.lookups is not None:
+            parents = {c.pk: c.parent_id for c in self.lookups.cost_centers.values()}
+        else:
+            parents = dict(CostCenter.objects.values_list("pk", "parent_id"))
+        node, seen = parents.get(parent.pk), set()
+        while node is not None and node not in seen:
+            if node == own:
+                raise ValidationError(f"A cost center cannot be below itself: {parent.code} is below "
+                                      f"{self.instance.code}. Move {self.instance.code} under another cost center, "
+                                      "or make it a root.")
+            seen.add(node)
+            node = parents.get(node)
+        return parent
 
 
 class PersonForm(DirectoryForm):

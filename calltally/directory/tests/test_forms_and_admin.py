@@ -67,7 +67,8 @@ def test_a_cost_center_form_refuses_a_loop(db):
     CostCenter.objects.create(code="LOW", name="Low", parent=top)
     form = CostCenterForm({"code": "TOP", "name": "Top", "parent": "LOW"}, instance=top)
     assert not form.is_valid()
-    assert form.error_text() == "parent: A cost center cannot be below itself"
+    assert form.error_text() == ("parent: A cost center cannot be below itself: LOW is below TOP. "
+                                 "Move TOP under another cost center, or make it a root")
 
 
 def test_the_admin_shows_extensions_kept_by_ldap_read_only(admin_client, hq):

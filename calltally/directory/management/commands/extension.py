@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from calltally.cliutil import full_clean_or_error, print_json
+from calltally.directory.forms import ExtensionForm
 from calltally.directory.models import CostCenter, Extension, Person
 from calltally.sites.services import get_site
 
@@ -58,13 +59,20 @@ class Command(BaseCommand):
                 person.save(update_fields=["cost_center"])
         extension = Extension.objects.filter(site=site, number=options["number"]).first()
         verb = "updated" if extension else "added"
-        extension = extension or Extension(site=site, number=options["number"])
-        extension.person = person or extension.person
-        extension.cost_center = cost_center or extension.cost_center
-        extension.billing_enabled = options["billing"]
-        extension.auto_acquired = False
-        full_clean_or_error(extension, exclude=["site"])
-        extension.save()
+        # The extension is checked by the form the web pages and the importers use.
+        data = ExtensionForm.values(extension, aliases=list(extension.aliases.values_list("number", flat=True))) \
+            if extension else {"site": site.code, "number": options["number"], "person": "", "cost_center": "",
+                               "aliases": ""}
+        if person is not None:
+            data["person"] = person.username
+        if cost_center is not None:
+            data["cost_center"] = cost_center.code
+        data["billing_enabled"] = options["billing"]
+        form = ExtensionForm(data, instance=extension or Extension())
+        if not form.is_valid():
+            raise CommandError(form.error_text())
+        form.instance.auto_acquired = False
+        extension = form.save()
         owner = f" for {extension.person.username}" if extension.person else " (unassigned)"
         suffix = f" ({'; '.join(notes)})" if notes else ""
         self.stdout.write(f"extension {extension.number} {verb} on site {site.code}{owner}{suffix}")
