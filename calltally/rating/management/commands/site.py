@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from calltally.cliutil import full_clean_or_error, key_values, print_json
+from calltally.cliutil import key_values, print_json
+from calltally.sites.forms import SiteForm, errors_text
 from calltally.sites.models import Site
 from calltally.sites.services import get_site
 
@@ -77,10 +79,12 @@ class Command(BaseCommand):
         else:
             site = get_site(options["code"])
         before = (site.merge_legs, site.transfer_billing) if site.pk else None
-        self.apply(site, options)
-        full_clean_or_error(site)
+        # The web's site form checks what is given here: one validation for both.
+        form = SiteForm(self.form_data(site, options), instance=site)
+        if not form.is_valid():
+            raise CommandError(errors_text(form))
         with transaction.atomic():
-            site.save()
+            site = form.save()
             if options.get("tariff"):
                 from calltally.rating.services import assign_plan
 
@@ -97,29 +101,30 @@ class Command(BaseCommand):
                               "applies the new one to them")
 
     @staticmethod
-    def apply(site: Site, options: dict) -> None:
-        for field in ("name", "driver", "timezone", "enabled", "import_internal", "auto_acquire", "merge_legs"):
+    def form_data(site: Site, options: dict) -> dict:
+        """The site's stored values (a new site's defaults) with the options given laid over them."""
+        data = SiteForm.data_of(site)
+        data["code"] = site.code
+        for field in ("name", "driver", "timezone", "country", "currency", "area_code"):
             if options.get(field) is not None:
-                setattr(site, field, options[field])
+                data[field] = options[field]
+        for field in ("enabled", "import_internal", "auto_acquire", "merge_legs"):
+            if options.get(field) is not None:
+                data[field] = "true" if options[field] else "false"
         if options.get("transfer_billing"):
-            site.transfer_billing = options["transfer_billing"].replace("-", "_")
-        if options.get("country"):
-            site.country = options["country"].upper()
-        if options.get("currency"):
-            site.currency = options["currency"].upper()
-        if options.get("area_code") is not None:
-            site.area_code = options["area_code"]
+            data["transfer_billing"] = options["transfer_billing"].replace("-", "_")
         if options.get("access_codes") is not None:
-            site.access_codes = [code.strip() for code in options["access_codes"] if code.strip()]
+            data["access_codes"] = ", ".join(code.strip() for code in options["access_codes"] if code.strip())
         if options.get("internal_digits"):
-            site.internal_digits_min, site.internal_digits_max = digit_range(options["internal_digits"])
-            site.internal_pattern = ""
+            data["internal_digits_min"], data["internal_digits_max"] = digit_range(options["internal_digits"])
+            data["internal_pattern"] = ""
         if options.get("internal_pattern"):
-            site.internal_pattern = options["internal_pattern"]
+            data["internal_pattern"] = options["internal_pattern"]
         if options.get("driver_options"):
             merged = dict(site.driver_options or {})
             merged.update(key_values(options["driver_options"], "--driver-option"))
-            site.driver_options = merged
+            data["driver_options"] = json.dumps(merged)
+        return data
 
     def list(self, options):
         sites = list(Site.objects.all())
