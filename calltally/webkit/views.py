@@ -278,15 +278,20 @@ class ObjectEditView(Page):
         form = self.make_form(request.POST, request.FILES)
         if not form.is_valid():
             return self.show(form, status=400)
-        before = audit.snapshot(self.object, exclude=self.audit_exclude) if self.object is not None else None
+        before = self.snapshot(self.object) if self.object is not None else None
         with transaction.atomic():
             saved = form.save()
         created = self.object is None
         audit.record(request, Action.CREATE if created else Action.UPDATE, obj=saved, before=before,
-                     after=audit.snapshot(saved, exclude=self.audit_exclude))
+                     after=self.snapshot(saved))
         messages.success(request, f"{capfirst(self.verbose_name)} {saved} {'added' if created else 'saved'}.")
         self.after_save(saved, created)
         return HttpResponseRedirect(self.success_url(saved))
+
+    def snapshot(self, obj) -> dict:
+        """What the audit log keeps of the object before and after (override to add what the
+        model's own fields do not hold, e.g. its many-to-many links)."""
+        return audit.snapshot(obj, exclude=self.audit_exclude)
 
     def after_save(self, obj, created: bool) -> None:
         """What to tell the account next (e.g. that costs may need recalculating)."""
