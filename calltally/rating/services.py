@@ -31,7 +31,8 @@ from .planfile import PlanFileError, PlanSpec, RateRow, band_names, parse_rates_
 __all__ = [
     "Rating", "SiteRater", "rater_for_site", "assign_plan", "unassign_plan", "store_plan", "plan_spec",
     "import_rates", "version_rows", "get_plan", "pick_version", "engine_plan", "site_calendar", "PlanFileError",
-    "clean_pattern", "plan_users", "delete_plan", "add_holiday", "site_holidays", "Simulation", "simulate",
+    "parse_deck", "store_deck", "clean_pattern", "plan_users", "delete_plan", "add_holiday", "site_holidays",
+    "Simulation", "simulate",
 ]
 
 # The rate table's columns in the order of a rate-deck row: declared once, by RateRow (a test
@@ -228,18 +229,35 @@ def import_rates(plan_name: str, stream: Iterable[str], valid_from: dt.date | No
     day is replaced, or created with the settings and bands of the version in force the day before
     (so a carrier's new deck becomes a new dated version). A deck with any problem changes nothing.
     """
+    return store_deck(plan_name, parse_deck(plan_name, stream, valid_from, source), valid_from, source)
+
+
+def _deck_versions(plan_name: str, valid_from: dt.date | None):
+    """(plan, the version a deck replaces or None for a new one, the version whose bands it uses)."""
     plan = get_plan(plan_name)
     versions = list(plan.versions.select_related("plan").order_by("valid_from"))
     if not versions:
         raise ValueError(f"plan {plan.name!r} has no version yet; load its TOML file first "
                          "(`calltally tariff load FILE.toml`): it gives the currency and the bands")
     if valid_from is None:
-        target = base = versions[-1]
-    else:
-        target = next((v for v in versions if v.valid_from == valid_from), None)
-        earlier = [v for v in versions if v.valid_from < valid_from]
-        base = target or (earlier[-1] if earlier else versions[0])
-    rows = parse_rates_csv(stream, version_band_names(base), source)
+        return plan, versions[-1], versions[-1]
+    target = next((v for v in versions if v.valid_from == valid_from), None)
+    earlier = [v for v in versions if v.valid_from < valid_from]
+    return plan, target, target or (earlier[-1] if earlier else versions[0])
+
+
+def parse_deck(plan_name: str, stream: Iterable[str], valid_from: dt.date | None = None,
+               source: str = "rate deck") -> list[RateRow]:
+    """A deck's rows, checked against the bands of the version it is for; stores nothing
+    (:class:`PlanFileError` with every problem and its line, ValueError for an unknown plan)."""
+    _, _, base = _deck_versions(plan_name, valid_from)
+    return parse_rates_csv(stream, version_band_names(base), source)
+
+
+def store_deck(plan_name: str, rows: list[RateRow], valid_from: dt.date | None = None,
+               source: str = "rate deck") -> tuple[TariffVersion, int, bool]:
+    """Store rows :func:`parse_deck` returned (see :func:`import_rates`), in one transaction."""
+    plan, target, base = _deck_versions(plan_name, valid_from)
     with transaction.atomic():
         created = target is None
         if created:
