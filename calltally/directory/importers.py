@@ -240,18 +240,22 @@ class PeopleImport:
     """``calltally users import``: one row per person with their extensions."""
 
     def __init__(self, path, *, dry_run: bool = False, skip_invalid: bool = False, delete_existing: bool = False,
-                 encoding: str | None = None, file_format: str | None = None):
+                 encoding: str | None = None, file_format: str | None = None, sites: frozenset[int] | None = None,
+                 name: str | None = None):
         self.path = Path(path)
+        self.name = name or self.path.name
         self.dry_run = dry_run
         self.skip_invalid = skip_invalid
         self.delete_existing = delete_existing
         self.encoding = encoding
         self.file_format = file_format
+        # The sites the importing account may change (a site administrator on the web); None: all.
+        self.sites = sites
 
     # -- reading and checking -------------------------------------------------------
     def run(self) -> ImportReport:
         started = time.perf_counter()
-        report = ImportReport(file=self.path.name, dry_run=self.dry_run, skip_invalid=self.skip_invalid)
+        report = ImportReport(file=self.name, dry_run=self.dry_run, skip_invalid=self.skip_invalid)
         table = read_table(self.path, self.encoding, self.file_format)
         report.format = table.format
         self.columns, report.unknown_columns = match_headers(table.headers, people_headers())
@@ -362,6 +366,8 @@ class PeopleImport:
             if ignored:
                 notes.append(f"{', '.join(ignored)} kept by the LDAP sync; the file's value is ignored")
         person = form.instance
+        if self.sites is not None:
+            problems.extend(self.outside_sites(original, person))
         manages = bool(self.slots)
         if manages and original is not None and original.ldap_values.get("extension"):
             manages = False
@@ -380,6 +386,19 @@ class PeopleImport:
         return RowPlan(outcome=outcome, person=person, original=original, changes=changes, slots=slots,
                        manages_extensions=manages)
 
+    def outside_sites(self, original: Person | None, person: Person) -> list[str]:
+        """What a row may not do when the account runs only some sites."""
+        if original is not None and original.site_id not in self.sites:
+            return [f"{original.username} is not on one of your sites; your account cannot change them"]
+        if person.site_id is None:
+            return ["site: give one of your sites (" + ", ".join(self.site_codes()) + ")"]
+        if person.site_id not in self.sites:
+            return [f"site: your account does not administer site {self.lookups.by_id(Site, person.site_id).code}"]
+        return []
+
+    def site_codes(self) -> list[str]:
+        return sorted(s.code for s in self.lookups.sites.values() if s.pk in self.sites)
+
     def check_slots(self, values: dict, person: Person, problems: list[str]) -> list[SlotPlan]:
         lookups, columns = self.lookups, self.columns
         row_site = lookups.by_id(Site, person.site_id)
@@ -397,6 +416,9 @@ class PeopleImport:
                 problems.append(f"{ext_col} {number}: no site to put it on (fill in site)")
                 continue
             site = lookups.sites.get(site_code)
+            if site is not None and self.sites is not None and site.pk not in self.sites:
+                problems.append(f"{ext_col} {number}: your account does not administer site {site_code}")
+                continue
             original = self.extensions.get((site.pk, number)) if site else None
             if original is not None:
                 data = ExtensionForm.values(original, lookups, self.aliases_of.get(original.pk))
@@ -542,7 +564,8 @@ class PeopleImport:
         People with calls are made inactive instead of deleted, so their history stays.
         """
         leaving = [p for p in self.lookups.people.values()
-                   if p.username not in self.rows_by_username and not p.is_synced]
+                   if p.username not in self.rows_by_username and not p.is_synced
+                   and (self.sites is None or p.site_id in self.sites)]
         ids = [p.pk for p in leaving]
         with_calls: set[int] = set()
         for start in range(0, len(ids), BATCH):
@@ -617,14 +640,21 @@ def yes_no(value: bool) -> str:
     return "yes" if value else "no"
 
 
-def people_table() -> tuple[list[str], list[list[str]]]:
-    """Every person with their extensions, in the columns the import reads back unchanged."""
-    people = list(Person.objects.select_related("site", "cost_center").order_by("username"))
+def people_table(people=None) -> tuple[list[str], list[list[str]]]:
+    """Every person (or those of the ``people`` queryset) with their extensions, in the columns
+    the import reads back unchanged."""
+    chosen = people if people is not None else Person.objects.all()
+    people = list(chosen.select_related("site", "cost_center").order_by("username"))
     owned: dict[int, list[Extension]] = defaultdict(list)
-    for extension in Extension.objects.filter(person__isnull=False).select_related("site").order_by("pk"):
+    extensions = Extension.objects.filter(person__isnull=False)
+    alias_rows = ExtensionAlias.objects.all()
+    if chosen.query.where:
+        extensions = extensions.filter(person__in=chosen.values("pk"))
+        alias_rows = alias_rows.filter(extension__person__in=chosen.values("pk"))
+    for extension in extensions.select_related("site").order_by("pk"):
         owned[extension.person_id].append(extension)
     aliases: dict[int, list[str]] = defaultdict(list)
-    for extension_id, number in ExtensionAlias.objects.order_by("number").values_list("extension_id", "number"):
+    for extension_id, number in alias_rows.order_by("number").values_list("extension_id", "number"):
         aliases[extension_id].append(number)
     slots = max([1, *(len(v) for v in owned.values())])
     if slots > MAX_SLOTS:
@@ -673,16 +703,18 @@ class AccountImport:
     FIELDS = ("code", "description", "site_id", "privacy_digits", "cost_center_id", "replace_with_description")
 
     def __init__(self, path, *, dry_run: bool = False, skip_invalid: bool = False, encoding: str | None = None,
-                 file_format: str | None = None):
+                 file_format: str | None = None, sites: frozenset[int] | None = None, name: str | None = None):
         self.path = Path(path)
+        self.name = name or self.path.name
         self.dry_run = dry_run
         self.skip_invalid = skip_invalid
         self.encoding = encoding
         self.file_format = file_format
+        self.sites = sites  # the sites the importing account may change; None: all
 
     def run(self) -> ImportReport:
         started = time.perf_counter()
-        report = ImportReport(file=self.path.name, dry_run=self.dry_run, skip_invalid=self.skip_invalid)
+        report = ImportReport(file=self.name, dry_run=self.dry_run, skip_invalid=self.skip_invalid)
         report.extensions = {"created": 0, "updated": 0, "released": 0}
         table = read_table(self.path, self.encoding, self.file_format)
         report.format = table.format
@@ -707,6 +739,10 @@ class AccountImport:
             site = lookups.sites.get(site_code)
             if site_code and site is None:
                 outcome.reason = f"site: there is no site with code {site_code!r}"
+                continue
+            if self.sites is not None and (site is None or site.pk not in self.sites):
+                outcome.reason = (f"site: your account does not administer site {site_code}" if site else
+                                  "site: a code valid on every site is for an administrator; give one of your sites")
                 continue
             key = (site.pk if site else None, normalize_account_code(values["code"]))
             original = existing.get(key)
@@ -773,11 +809,13 @@ def import_accounts(path, **options) -> ImportReport:
     return AccountImport(path, **options).run()
 
 
-def accounts_table() -> tuple[list[str], Iterator[list[str]]]:
+def accounts_table(accounts=None) -> tuple[list[str], Iterator[list[str]]]:
+    """Every account code (or those of the ``accounts`` queryset), in the import's columns."""
+    chosen = accounts if accounts is not None else AccountCode.objects.all()
     rows = (
         [a.code, a.description, a.site.code if a.site else "", str(a.privacy_digits),
          a.cost_center.code if a.cost_center else "", yes_no(a.replace_with_description)]
-        for a in AccountCode.objects.select_related("site", "cost_center").order_by(
+        for a in chosen.select_related("site", "cost_center").order_by(
             F("site__code").asc(nulls_first=True), "normalized"
         )
     )
