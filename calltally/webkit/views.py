@@ -148,7 +148,7 @@ class ObjectListView(Page):
             queryset = filterset.qs if filterset.is_bound and filterset.is_valid() else (
                 queryset if not filterset.is_bound else queryset.none())
         hidden = self.hidden_columns(request)
-        table = self.table_class(queryset, request=request, exclude=hidden)
+        table = self.table_class(self.table_data(queryset), request=request, exclude=hidden)
         if request.GET.get("export") == "csv":
             audit.record(request, Action.EXPORT, what=self.verbose_name_plural, query=request.GET.urlencode())
             name = self.export_name or f"{self.verbose_name_plural.replace(' ', '-')}.csv"
@@ -172,6 +172,10 @@ class ObjectListView(Page):
             bulk_delete_url=self.url("bulk_delete") if selectable and "delete" in self.bulk_actions else None,
             empty_hint=self.empty_hint, has_rows=bool(len(table.page.object_list)),
         ))
+
+    def table_data(self, queryset):
+        """What the table shows for the filtered, scoped queryset (a list page may arrange it: a tree)."""
+        return queryset
 
     @staticmethod
     def per_page(request) -> int:
