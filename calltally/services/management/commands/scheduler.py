@@ -3,7 +3,8 @@
 Today's jobs: the silent-site alarm (a site that received nothing for its
 configured business hours is logged once when it falls silent, and once when
 it speaks again) and, when LDAP is configured, the directory sync. Report
-e-mails and other alerts join this loop as their features land.
+e-mails and other alerts join this loop as their features land. Beside the
+loop, a thread runs the queued background jobs (``calltally.jobs``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 
 from calltally import conf
 from calltally.services.heartbeat import BEAT_SECONDS, Heartbeat
@@ -66,6 +67,29 @@ def ldap_sync() -> None:
         log.info("ldap sync: %s", line)
 
 
+def background_jobs(stop: threading.Event, heartbeat: Heartbeat) -> threading.Thread:
+    """Run the queued background jobs (recalculations, reprocess runs from the web) in a thread of
+    their own, so a long one never holds up the periodic jobs nor the Scheduler's heartbeat."""
+    from calltally.jobs import services as job_queue
+
+    def loop() -> None:
+        try:
+            while not stop.is_set():
+                try:
+                    job_queue.run_queued(stop=stop)
+                except Exception as exc:  # the database may be briefly unreachable: try again later
+                    log.exception("background jobs failed")
+                    heartbeat.error(exc)
+                stop.wait(BEAT_SECONDS)
+                close_old_connections()
+        finally:
+            connection.close()  # this thread's own
+
+    thread = threading.Thread(target=loop, name="background-jobs", daemon=True)
+    thread.start()
+    return thread
+
+
 def build_jobs() -> list[Job]:
     jobs = [Job("silent-sites", 60 * conf.env_int("CALLTALLY_SILENT_CHECK_MINUTES", 5, minimum=1), SilentSiteAlarm())]
     hours = conf.env_int("CALLTALLY_LDAP_SYNC_HOURS", 24, minimum=0)
@@ -91,6 +115,7 @@ class Command(BaseCommand):
         heartbeat = Heartbeat("scheduler")
         heartbeat.start()
         self.stdout.write("CallTally scheduler started: " + ", ".join(job.name for job in jobs))
+        worker = None if options["once"] else background_jobs(stop, heartbeat)
         try:
             while not stop.is_set():
                 for job in jobs:
@@ -103,9 +128,15 @@ class Command(BaseCommand):
                             heartbeat.error(exc)
                 heartbeat.beat()
                 if options["once"]:
+                    from calltally.jobs import services as job_queue
+
+                    job_queue.run_queued(stop=stop)
                     break
                 stop.wait(BEAT_SECONDS)
                 close_old_connections()  # a long-lived service must not keep a broken connection
         finally:
+            stop.set()
+            if worker is not None:
+                worker.join()  # a job under way stops after its batch and is queued again
             heartbeat.stop()
         self.stdout.write("CallTally scheduler stopped")
