@@ -116,6 +116,38 @@ def services(at: dt.datetime | None = None) -> list[dict]:
     return result
 
 
+ACTIONS = ("start", "stop", "restart")
+
+
+class Refused(ValueError):
+    """Why a start, stop or restart cannot be asked for: said alike by `calltally service` and the web."""
+
+
+def not_supervised(name: str, action: str) -> str:
+    """What to do when no `calltally up` runs to act on a request."""
+    return (f"no `calltally up` is running, so nothing can {action} {name}. Start everything with "
+            f"`calltally up`, or, when the services run under systemd, use `systemctl {action} calltally-{name}`.")
+
+
+def ask(name: str, action: str) -> ServiceHeartbeat | None:
+    """Check and record a start, stop or restart of a service of `calltally up`: the one path of
+    `calltally service` and the web's service manager, so both accept and refuse the same.
+
+    Raises :class:`Refused` for an unknown service or action, or when no supervisor runs (a
+    request nobody reads would look accepted and do nothing). Returns the service's row as it
+    was before (its pid tells a waiting caller when a restart has happened), or None.
+    """
+    if action not in ACTIONS:
+        raise Refused(f"no action {action!r}; the actions are {', '.join(ACTIONS)}")
+    if name not in SERVICES:
+        raise Refused(f"no service {name!r}; the services are {', '.join(SERVICES)}")
+    if not supervisor_running():
+        raise Refused(not_supervised(name, action))
+    before = ServiceHeartbeat.objects.filter(name=name).first()
+    request(name, action)
+    return before
+
+
 def request(name: str, action: str) -> None:
     """Record a `service start|stop|restart` request for the supervisor."""
     defaults = {}

@@ -47,6 +47,18 @@ NOT_SECRET = {"DEFAULT_AUTO_FIELD", "AUTH_PASSWORD_VALIDATORS", "AUTH_USER_MODEL
 ENV_PREFIXES = ("CALLTALLY_", "DJANGO_", "PG", "LANG", "LC_", "TZ", "PYTHON")
 LOG_TAIL_BYTES = 2 * 1024 * 1024
 RAW_RECORDS = 200
+# What the bundle holds, file by file: said by the web's diagnostics page (docs/operations.md has the same table).
+CONTENTS = (
+    ("version.json", "CallTally, Python, Django, operating system and database engine"),
+    ("settings.json", "every setting, secrets redacted"),
+    ("environment.json", "the CALLTALLY_*, DJANGO_*, PG* and locale variables, secrets redacted"),
+    ("services.json", "the state of each service"),
+    ("sites.json", "each site's status and today's counters"),
+    ("connections.json", "each connection's kind and options, secrets redacted"),
+    ("undefined-extensions.json", "per site, the extension numbers not defined, with their discard counts"),
+    ("raw/<SITE>.txt", f"the last {RAW_RECORDS} raw records of each site"),
+    ("logs/calltally.log", f"the last {LOG_TAIL_BYTES // (1024 * 1024)} MB of the log"),
+)
 
 
 class Redactor:

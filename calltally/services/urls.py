@@ -1,5 +1,9 @@
-from django.urls import path  # noqa: F401  (the app's pages are added here)
+from django.urls import path
 
-from . import views  # noqa: F401
+from . import views
 
-urlpatterns = []
+urlpatterns = [
+    path("status/", views.StatusView.as_view(), name="status"),
+    path("services/", views.ManagerView.as_view(), name="manager"),
+    path("diagnostics/", views.DiagnosticsView.as_view(), name="diagnostics"),
+]

@@ -61,16 +61,11 @@ class Command(BaseCommand):
                     self.stdout.write("(no `calltally up` is running: services run alone, e.g. under systemd)")
             return
         name = options["name"]
-        if name not in control.SERVICES:
-            raise CommandError(f"no service {name!r}; the services are {', '.join(control.SERVICES)}")
-        if not control.supervisor_running():
-            raise CommandError(
-                f"no `calltally up` is running, so nothing can {action} {name}. Start everything with "
-                f"`calltally up`, or, when the services run under systemd, use `systemctl {action} calltally-{name}`."
-            )
-        before = ServiceHeartbeat.objects.filter(name=name).first()
+        try:
+            before = control.ask(name, action)  # the web's service manager asks the same way
+        except control.Refused as exc:
+            raise CommandError(str(exc)) from None
         old_pid = before.pid if before else None
-        control.request(name, action)
         if options["no_wait"]:
             self.stdout.write(f"{action} of {name} requested")
             return
