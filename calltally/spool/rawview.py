@@ -15,11 +15,13 @@ from pathlib import Path
 from calltally.spool.storage import Spool, SpoolRecord, format_instant, parse_line
 
 BLOCK = 64 * 1024
+MAX_LINE = 1024 * 1024
 _NAMED = {"\t": "\\t", "\r": "\\r", "\n": "\\n", "\\": "\\\\"}
 
 
-def lines_backwards(path: Path, block: int = BLOCK) -> Iterator[tuple[int, bytes]]:
-    """(offset, line) of every complete line of ``path``, last first.
+def lines_backwards(path: Path, block: int = BLOCK, end: int | None = None) -> Iterator[tuple[int, bytes]]:
+    """(offset, line) of every complete line of ``path``, last first (or the last before
+    byte ``end``, a line start: the pages of the spool viewer go on from where one stopped).
 
     An unterminated last line (an append in progress, or torn by a crash) is
     not a record yet and is skipped.
@@ -30,6 +32,8 @@ def lines_backwards(path: Path, block: int = BLOCK) -> Iterator[tuple[int, bytes
         return
     with handle:
         position = os.fstat(handle.fileno()).st_size
+        if end is not None:
+            position = max(0, min(position, end))
         carry = b""  # the start of a line whose beginning lies before ``position``
         found_end = False
         while position > 0:
@@ -53,6 +57,39 @@ def lines_backwards(path: Path, block: int = BLOCK) -> Iterator[tuple[int, bytes
                 after = offset - 1
         if found_end and carry:
             yield 0, carry
+
+
+def lines_forward(path: Path, start: int = 0, end: int | None = None,
+                  limit: int = MAX_LINE) -> Iterator[tuple[int, bytes]]:
+    """(offset, line) of the complete lines of ``path`` from byte ``start`` (a line start) up
+    to byte ``end``, first first. A line longer than ``limit`` bytes comes cut to its first
+    ``limit`` (a page shows records, and never holds a runaway line whole); an unterminated
+    last line is not a record yet and is left out."""
+    try:
+        handle = open(path, "rb")  # noqa: SIM115 - closed by the with below; absence is normal
+    except FileNotFoundError:
+        return
+    with handle:
+        stop = os.fstat(handle.fileno()).st_size if end is None else end
+        position = start
+        handle.seek(position)
+        while position < stop:
+            line = handle.readline(limit)
+            length = len(line)
+            if line.endswith(b"\n"):
+                yield position, line[:-1]
+            elif length == limit:
+                while True:  # the rest of the long line, in bounded pieces
+                    more = handle.readline(limit)
+                    length += len(more)
+                    if not more or more.endswith(b"\n"):
+                        break
+                if not more:
+                    return  # unterminated
+                yield position, line
+            else:
+                return  # unterminated (or the end of the file)
+            position += length
 
 
 def records_backwards(spool: Spool, site_code: str, day: dt.date) -> Iterator[SpoolRecord]:

@@ -1,5 +1,8 @@
-from django.urls import path  # noqa: F401  (the app's pages are added here)
+from django.urls import path
 
-from . import views  # noqa: F401
+from . import views
 
-urlpatterns = []
+urlpatterns = [
+    path("spool/", views.ViewerView.as_view(), name="viewer"),
+    path("spool/<str:code>/<str:file>.cdr", views.DownloadView.as_view(), name="download"),
+]
