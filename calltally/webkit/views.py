@@ -279,10 +279,11 @@ class ObjectEditView(Page):
     def post(self, request, **kwargs):
         self.object = self.get_object(**kwargs)
         self.check()
+        # Taken first: validating a model form writes the new values into its instance.
+        before = self.snapshot(self.object) if self.object is not None else None
         form = self.make_form(request.POST, request.FILES)
         if not form.is_valid():
             return self.show(form, status=400)
-        before = self.snapshot(self.object) if self.object is not None else None
         with transaction.atomic():
             saved = form.save()
         created = self.object is None
