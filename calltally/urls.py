@@ -9,8 +9,9 @@ APPS = ("calls", "sites", "collectors", "directory", "rating", "services", "spoo
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("calltally.collectors.http_push.urls")),
-    path("", include("calltally.web.urls")),
     *(path("", include((f"calltally.{app}.urls", app))) for app in APPS),
+    # After the apps: where an app's page has replaced one of the shell's old pages, the app's answers.
+    path("", include("calltally.web.urls")),
 ]
 
 # 403 and 404 are Django's views with the web app's templates; these two need more (see errors.py).
