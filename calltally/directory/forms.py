@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import models, transaction
 from django.forms.models import construct_instance
 
 from calltally.sites.models import Site
@@ -430,3 +431,142 @@ class AccountCodeForm(DirectoryForm):
             "cost_center": related(CostCenter, account.cost_center_id),
             "replace_with_description": account.replace_with_description,
         }
+
+
+class CostCenterMoveForm(CostCenterForm):
+    """Only the parent of a cost center: ``calltally costcenter set CODE --parent …`` on a page."""
+
+    class Meta(CostCenterForm.Meta):
+        fields = ["parent"]
+        help_texts = {"parent": "Empty: a root. Everything below the cost center moves with it."}
+
+
+# --- bulk changes from the list pages ------------------------------------------------------
+
+EITHER = (("", "— leave as it is —"), ("yes", "Yes"), ("no", "No"))
+
+
+class BulkForm(forms.Form):
+    """One change applied to many objects: the fields left empty change nothing. Each object
+    is then checked by its own form — the one the CLI and the importers use — saved and audited
+    on its own; those its form refuses are named with the reason.
+
+    After ``apply``, ``cost_sites`` lists the sites whose calls' costs may differ (None: none).
+    """
+
+    form_class: type[DirectoryForm] | None = None
+    cost_fields: tuple[str, ...] = ()  # model fields whose change affects costs
+    audit_exclude: tuple[str, ...] = ()
+
+    def __init__(self, data=None, *, objects, scope=None):
+        super().__init__(data)
+        self.objects = objects
+        self.scope = scope
+        self.cost_sites: list | None = None
+        for formfield in self.fields.values():
+            if not isinstance(formfield, CodeChoiceField):
+                continue
+            model = formfield.queryset.model
+            if model in (Site, CostCenter):
+                formfield.label_from_instance = _code_and_name
+            if scope is not None and model is Site:
+                formfield.queryset = formfield.queryset.filter(scope.sites())
+            if model is Person:
+                if scope is not None and not scope.is_administrator:
+                    formfield.queryset = formfield.queryset.filter(scope.sites(field="site"))
+                formfield.widget = forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"})
+
+    def changes(self) -> dict:
+        """The form data to lay over each object's: the fields given, as their form expects them."""
+        found = {}
+        for name, value in self.cleaned_data.items():
+            if value in (None, ""):
+                continue
+            if isinstance(value, models.Model):
+                value = code_of(value, "username" if isinstance(value, Person) else "code")
+            elif value in ("yes", "no"):
+                value = value == "yes"
+            found[name] = value
+        return found
+
+    def values(self, obj) -> dict:
+        return self.form_class.values(obj)
+
+    def site_of(self, obj):
+        return getattr(obj, "site", None)
+
+    def apply(self, request) -> tuple[int, list[str]]:
+        from calltally.audit import services as audit
+        from calltally.audit.choices import Action
+
+        changes = self.changes()
+        changed, errors, cost_sites = 0, [], []
+        for obj in self.objects:
+            before = audit.snapshot(obj, exclude=self.audit_exclude)
+            data = {**self.values(obj), **changes}
+            form = self.form_class(data, instance=obj, scope=self.scope)
+            if not form.is_valid():
+                errors.append(f"{obj}: {form.error_text()}")
+                continue
+            with transaction.atomic():
+                saved = form.save()
+            after = audit.snapshot(saved, exclude=self.audit_exclude)
+            if after == before:
+                continue
+            audit.record(request, Action.UPDATE, obj=saved, before=before, after=after, bulk=True)
+            changed += 1
+            if any(before.get(name) != after.get(name) for name in self.cost_fields):
+                cost_sites.append(self.site_of(saved))
+        if cost_sites:
+            self.cost_sites = cost_sites
+        return changed, errors
+
+
+class PersonBulkForm(BulkForm):
+    form_class = PersonForm
+    cost_fields = ("cost_center",)
+
+    site = CodeChoiceField(Site.objects.order_by("code"), required=False, noun="site", empty_label="— leave —")
+    cost_center = CodeChoiceField(CostCenter.objects.order_by("code"), required=False, noun="cost center",
+                                  empty_label="— leave —")
+    manager = CodeChoiceField(Person.objects.all(), key="username", required=False, noun="person",
+                              help_text="A username; empty leaves each person's manager as it is.")
+    active = forms.ChoiceField(choices=EITHER, required=False)
+
+
+class ExtensionBulkForm(BulkForm):
+    form_class = ExtensionForm
+    cost_fields = ("cost_center", "person")
+
+    cost_center = CodeChoiceField(CostCenter.objects.order_by("code"), required=False, noun="cost center",
+                                  empty_label="— leave —")
+    person = CodeChoiceField(Person.objects.all(), key="username", required=False, noun="person",
+                             label="Owner", help_text="A username; empty leaves each owner as it is.")
+    unassign = forms.BooleanField(required=False, label="Unassign them (no owner)")
+    billing_enabled = forms.ChoiceField(choices=EITHER, required=False, label="Billing")
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("unassign") and cleaned.get("person"):
+            self.add_error("unassign", "Either give an owner or unassign them, not both.")
+        return cleaned
+
+    def changes(self) -> dict:
+        found = super().changes()
+        if found.pop("unassign", False):
+            found["person"] = ""
+        return found
+
+    def values(self, extension):
+        return ExtensionForm.values(extension, aliases=[a.number for a in extension.aliases.order_by("number")])
+
+
+class AccountCodeBulkForm(BulkForm):
+    form_class = AccountCodeForm
+    cost_fields = ("cost_center",)
+    audit_exclude = ("code", "normalized")
+
+    cost_center = CodeChoiceField(CostCenter.objects.order_by("code"), required=False, noun="cost center",
+                                  empty_label="— leave —")
+    privacy_digits = forms.IntegerField(required=False, min_value=0, max_value=20, label="Privacy digits")
+    replace_with_description = forms.ChoiceField(choices=EITHER, required=False, label="Shown as description")
