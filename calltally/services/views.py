@@ -152,7 +152,7 @@ class ManagerView(Page):
         except control.Refused as exc:
             messages.error(request, f"Nothing was done: {exc}")
             return redirect("services:manager")
-        audit.record(request, Action.CONFIGURATION, what="service", service=name, request=action,
+        audit.record(request, Action.CONFIGURATION, what="service", service=name, service_action=action,
                      pid=before.pid if before else None)
         if name == "web" and action == "stop":
             messages.warning(request, "The web service is stopping: these pages stop answering. Start it again "
