@@ -26,6 +26,10 @@ NUMBERING = ("import_internal", "internal_digits_min", "internal_digits_max", "i
 LOCALE = ("country", "area_code", "timezone", "currency", "access_codes")
 STATE = ("enabled",)
 FIELDS = (*IDENTITY, *PBX, *NUMBERING, *LOCALE, *STATE)
+GROUPS = (("Site", IDENTITY), ("PBX", PBX), ("Extensions and internal calls", NUMBERING),
+          ("Country, time and money", LOCALE), ("State", STATE))
+# Addresses under /sites/ that are pages, not sites.
+RESERVED_CODES = ("add",)
 BOOLEANS = ("import_internal", "auto_acquire", "merge_legs", "enabled")
 
 
@@ -86,6 +90,26 @@ class SiteForm(forms.ModelForm):
             self.initial["access_codes"] = ", ".join(self.instance.access_codes or [])
         else:
             self.initial.setdefault("access_codes", "")
+
+    @property
+    def groups(self) -> list[dict]:
+        """The form's fields in the groups a page shows them in; fields a page adds come last."""
+        shown, grouped = [], set()
+        for legend, names in GROUPS:
+            fields = [self[name] for name in names if name in self.fields]
+            grouped.update(names)
+            if fields:
+                shown.append({"legend": legend, "fields": fields})
+        rest = [self[name] for name in self.fields if name not in grouped]
+        if rest:
+            shown.append({"legend": "More", "fields": rest})
+        return shown
+
+    def clean_code(self) -> str:
+        code = self.cleaned_data.get("code", "")
+        if code in RESERVED_CODES:
+            raise forms.ValidationError(f"{code!r} names a page of the site list; choose another code.")
+        return code
 
     def clean_access_codes(self) -> list[str]:
         return access_code_list(self.cleaned_data.get("access_codes", ""))
