@@ -100,8 +100,10 @@ def test_every_part_of_the_package_has_a_layer():
 
 
 def is_face(parts: tuple[str, ...] | list[str]) -> bool:
-    """Whether a module (its dotted parts under calltally) is a web face."""
-    return bool(parts) and (parts[0] in FACE_UNITS or any(part in FACE_NAMES for part in parts[1:]))
+    """Whether a module (its dotted parts under calltally) is a web face (``undefined_views``: more
+    pages of an app, kept beside its ``views``)."""
+    return bool(parts) and (parts[0] in FACE_UNITS or any(
+        part in FACE_NAMES or part.endswith("_views") for part in parts[1:]))
 
 
 def test_no_module_imports_a_layer_above_its_own():
