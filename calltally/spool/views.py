@@ -197,6 +197,7 @@ def take(entries: Iterator[Entry], want: int, needle: str) -> tuple[list[Entry],
     """Up to ``want`` entries (those matching ``needle``, when given), looking at SEARCH_SCAN at
     most; returns them, the last position looked at, whether more may follow, the number looked
     at, and whether the search stopped at its bound."""
+    needle = needle.lower()
     found: list[Entry] = []
     last = None
     scanned = 0
