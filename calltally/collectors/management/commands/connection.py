@@ -9,7 +9,8 @@ from django.core.management.base import BaseCommand, CommandError
 from calltally.cliutil import key_values, print_json
 from calltally.collectors import COLLECTOR_PATHS, collector_class, schema
 from calltally.collectors.base import ConfigError, ConnectionConfig
-from calltally.collectors.common import check_port_free, validate_connection
+from calltally.collectors.common import check_port_free
+from calltally.collectors.forms import changed_parameters, checked_parameters
 from calltally.collectors.models import Connection, ConnectionState
 from calltally.sites.services import get_site
 
@@ -44,7 +45,8 @@ def load_class(kind: str):
 def validated(kind: str, parameters: dict, connection_id: int | None = None, enabled: bool = True) -> dict:
     load_class(kind)  # an unknown or unavailable kind, said as such
     try:
-        return validate_connection(kind, parameters, connection_id, enabled)
+        # The connection pages check with the same function: what is refused here is refused there.
+        return checked_parameters(kind, parameters, connection_id, enabled)
     except schema.SecretKeyError as exc:  # it says what to do
         where = kind if connection_id is None else f"connection #{connection_id}"
         raise CommandError(f"{where}: {exc}") from None
@@ -121,12 +123,8 @@ class Command(BaseCommand):
         enabled = connection.enabled if options["enabled"] is None else options["enabled"]
         if options["options"]:
             # Stored secrets stay encrypted here; validation decrypts what it needs and seals again.
-            parameters = dict(connection.parameters or {})
-            for key, value in key_values(options["options"], "--option").items():
-                if value == "":
-                    parameters = schema.forget(connection.kind, parameters, key)  # a secret's hash too
-                else:
-                    parameters[key] = value
+            parameters = changed_parameters(connection.kind, connection.parameters,
+                                            key_values(options["options"], "--option"))
             connection.parameters = validated(connection.kind, parameters, connection.pk, enabled)
         elif enabled and not connection.enabled:
             # Enabling it makes it listen again: its port may have been taken meanwhile.
