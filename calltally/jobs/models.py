@@ -67,6 +67,7 @@ class Job(models.Model):
     cancel_requested = models.BooleanField(default=False)
 
     class Meta:
+        verbose_name = "background job"
         ordering = ["-created", "-id"]
         indexes = [models.Index(fields=["state", "created"], name="job_state_created")]
 

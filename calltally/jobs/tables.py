@@ -57,6 +57,8 @@ class JobTable(BaseTable):
         return value
 
     def render_progress(self, record):
+        if record.state == "queued" and not record.total:
+            return "waiting"  # the work is counted when the job starts
         return f"{record.done:,}/{record.total:,} ({record.percent}%)"
 
     def render_created(self, value, record):
