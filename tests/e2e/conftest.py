@@ -22,6 +22,16 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line(f"browser test screenshots: {OUTPUT}")
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed browser test's report ends with what the services logged: the server side of it."""
+    report = yield
+    service = getattr(item, "funcargs", {}).get("service")
+    if report.failed and isinstance(service, Service):
+        report.sections.append(("CallTally services' log (tail)", service.log_tail()))
+    return report
+
+
 @pytest.fixture(scope="package")
 def chromium():
     """Debian's chromium driven by Playwright (never a browser Playwright downloads itself)."""
@@ -82,7 +92,7 @@ def shots(request):
 
 
 @pytest.fixture
-def browsing(chromium, service, shots):
+def browsing(chromium, service, shots):  # service named here so that a failure's report shows its log
     watch = Watch()
     browsing = Browsing(chromium, service, watch, shots)
     yield browsing
@@ -108,11 +118,16 @@ def change_password(page, old: str, new: str) -> None:
     page.wait_for_load_state()
 
 
+def open_menu(page, group: str, item: str) -> None:
+    """Open a page the way a person does: the menu group, then its entry."""
+    page.get_by_role("navigation", name="Main").get_by_role("button", name=group, exact=True).click()
+    page.get_by_role("link", name=item, exact=True).click()
+    page.wait_for_load_state()
+
+
 @pytest.fixture(scope="package")
 def admin_state(chromium, service, passwords, tmp_path_factory):
     """admin's signed-in cookies (after its forced password change, done here if no test did it yet)."""
-    from .harness import Watch
-
     context = chromium.new_context(base_url=service.base_url, viewport=DESKTOP)
     page = context.new_page()
     watch = Watch()
