@@ -185,3 +185,15 @@ def test_the_job_list_makes_as_many_queries_for_many_jobs_as_for_one(priced, adm
     with django_assert_max_num_queries(len(one.captured_queries)):
         page = admin_client.get(reverse("jobs:job_list")).content.decode()
     assert page.count("text-bg-secondary") >= 29
+
+
+def test_an_administrator_may_reprocess_every_site_and_a_site_administrator_may_not(priced, admin_client,
+                                                                                    role_client):
+    from django.template.loader import render_to_string
+
+    html = render_to_string("jobs/_reprocess_button.html", {"site": None})
+    assert 'name="site"' not in html and "every site" in html
+    admin_client.post(reverse("jobs:reprocess"), {})
+    assert Job.objects.get().site is None
+    assert role_client("site-admin", sites=[priced]).post(reverse("jobs:reprocess"), {}).status_code == 403
+    assert Job.objects.count() == 1
