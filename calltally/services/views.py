@@ -32,6 +32,12 @@ from calltally.webkit.views import Page
 from . import control, diagnostics, status, today
 from .management.commands.status import size_text
 
+
+def plain(text: str) -> str:
+    """A CLI sentence for a page: the backticks around command names are a terminal's quotes."""
+    return text.replace("`", "")
+
+
 # The status pages fetch themselves again this often (calltally.js, data-refresh).
 REFRESH_SECONDS = 10
 # What each service does, said beside its buttons.
@@ -42,6 +48,8 @@ ROLES = {
     "scheduler": "periodic jobs: the silent-site alarm, the directory sync, report e-mails",
     control.SUPERVISOR: "`calltally up` itself, which starts, stops and restarts the others",
 }
+# The states' meanings, as `calltally service list --help` gives them.
+STATES = {state: plain(meaning) for state, meaning in control.STATES.items()}
 # Connection states the Recorder writes that mean "working" or "not yet", for their badge colour.
 CONNECTION_OK = {"listening", "connected", "polling", "receiving"}
 
@@ -60,7 +68,7 @@ def service_rows(now: dt.datetime) -> tuple[list[dict], bool]:
     rows = control.services(now)
     supervised = any(item["name"] == control.SUPERVISOR and item["state"] == control.RUNNING for item in rows)
     for item in rows:
-        item["role"] = ROLES.get(item["name"], "")
+        item["role"] = plain(ROLES.get(item["name"], ""))
         item["age_text"] = control.format_seconds(item["heartbeat_age_seconds"])
         item["uptime_text"] = control.format_seconds(item["uptime_seconds"])
         item["error_line"] = ((item["last_error"] or "").strip().splitlines()[-1:] or [""])[0]
@@ -116,7 +124,7 @@ class StatusView(Page):
         return render(request, self.template_name, self.context(
             sites=rows, silent=[row for row in rows if row["silent"]],
             problems=[row for row in rows if row["reading_problem"]],
-            services=services, supervised=supervised, states=control.STATES,
+            services=services, supervised=supervised, states=STATES,
             # Service errors may name any site's data: only administrators read them.
             show_errors=self.scope.is_administrator, now=now, server_zone=timezone.get_current_timezone(),
             refresh=REFRESH_SECONDS, today_rule=today.RULE, stale_seconds=control.STALE_SECONDS,
@@ -141,7 +149,7 @@ class ManagerView(Page):
         return render(request, self.template_name, self.context(
             services=[item for item in services if item["controllable"]],
             supervisor=next((item for item in services if item["name"] == control.SUPERVISOR), None),
-            supervised=supervised, states=control.STATES, now=now, refresh=REFRESH_SECONDS,
+            supervised=supervised, states=STATES, now=now, refresh=REFRESH_SECONDS,
             server_zone=timezone.get_current_timezone(), data_dir=settings.DATA_DIR,
         ))
 
@@ -150,15 +158,15 @@ class ManagerView(Page):
         try:
             before = control.ask(name, action)
         except control.Refused as exc:
-            messages.error(request, f"Nothing was done: {exc}")
+            messages.error(request, f"Nothing was done: {plain(str(exc))}")
             return redirect("services:manager")
         audit.record(request, Action.CONFIGURATION, what="service", service=name, service_action=action,
                      pid=before.pid if before else None)
         if name == "web" and action == "stop":
             messages.warning(request, "The web service is stopping: these pages stop answering. Start it again "
-                                      "from a shell with `calltally service start web`.")
+                                      "from a shell with: calltally service start web")
         else:
-            messages.success(request, f"{action.capitalize()} of {name} requested: `calltally up` acts on it "
+            messages.success(request, f"{action.capitalize()} of {name} requested: calltally up acts on it "
                                       "within a second; this page shows the new state.")
         return redirect("services:manager")
 

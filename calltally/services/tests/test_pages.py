@@ -171,7 +171,7 @@ def test_without_calltally_up_the_manager_says_how_to_start_it_and_asks_nothing(
     buttons = re.findall(r"<button type=\"submit\" name=\"action\"[^>]*>", text)
     assert len(buttons) == 3 * len(control.SERVICES) and all(" disabled" in button for button in buttons)
     answer = admin_client.post("/services/", {"service": "miner", "action": "stop"}, follow=True)
-    assert "Nothing was done: no `calltally up` is running" in answer.content.decode()
+    assert "Nothing was done: no calltally up is running" in answer.content.decode()
     assert "systemctl stop calltally-miner" in answer.content.decode()
     assert not ServiceHeartbeat.objects.filter(name="miner").exists()
     assert not AuditEvent.objects.filter(details__what="service").exists()
