@@ -71,6 +71,7 @@ Calls
   discarded          list discarded calls
   reprocess          make discarded calls again (after adding extensions)
   recalc             make a period's calls again from the spool (after changing tariffs, codes…)
+  job                background jobs asked for on the web: job list, job run (the queue, now), job cancel ID
   bench              measure ingest throughput
 
 Administration
