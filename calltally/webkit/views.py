@@ -196,7 +196,8 @@ class ObjectListView(Page):
             hidden = [name for name in names if name not in shown] if shown else []
             request.session[self.session_key()] = hidden
             return hidden
-        default = list(getattr(self.table_class._meta, "hidden_by_default", ()) or ())
+        # Read from the table's Meta class: django-tables2's options object keeps only its own options.
+        default = list(getattr(getattr(self.table_class, "Meta", None), "hidden_by_default", ()) or ())
         return [name for name in request.session.get(self.session_key(), default) if name in names]
 
     def column_choices(self, table, hidden) -> list[tuple[str, str, bool]]:
