@@ -1,18 +1,23 @@
 """Reading calls out: the rows of exports, filtered by site and local dates; what discarded calls
-and unallocated account codes say is missing from the directory."""
+and unallocated account codes say is missing from the directory; how a call's account is shown;
+the figures of the billing home."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Max, Min, Q
+from django.db.models import Count, Max, Min, Q, Sum
 
 from calltally.directory.forms import ExtensionForm, PersonForm
-from calltally.directory.models import Extension, Person
+from calltally.directory.models import AccountCode, Extension, Person, normalize_account_code
 from calltally.sites.models import Site
+from calltally.spool import rawview
+from calltally.spool.storage import Spool
 
 from .choices import Direction, DiscardReason
 from .models import Call, DiscardedCall
@@ -184,3 +189,164 @@ def unallocated_accounts(site: Site | None = None) -> list[dict]:
         .annotate(calls=Count("id"), first=Min("start"), last=Max("start"))
         .order_by("site__code", "account_code")
     )
+
+
+# What an account whose scope admits no call is told (a user with no person, a manager with no cost
+# center, a site administrator with no site).
+NO_CALLS = ("Your account sees no calls yet: an administrator must link it to a directory person (a user), "
+            "a cost center (a manager) or the sites it runs (a site administrator).")
+
+
+# --- how a call's account is shown ----------------------------------------------------------------
+
+class AccountNames:
+    """A call's account as every page and export shows it: the account code's description where
+    the code is configured *replace with description*, never the code as dialled.
+
+    The Miner stores the shown text in ``Call.account`` when it makes the call; this also covers
+    what it could not know then: a code switched to *replace with description* since (until the
+    calls are recalculated) and inbound calls, which carry a code but are not charged to it.
+    The rules are read once, on the first call that carries a code: one query per page or export.
+    """
+
+    def __init__(self):
+        self._own: dict[tuple[int, str], tuple[bool, str]] | None = None
+        self._shared: dict[str, tuple[bool, str]] = {}
+
+    def _load(self) -> None:
+        # Every code whose text some account replaces, on any site: a site's own code of the same
+        # text wins over a multisite one (as for the Miner), so both are needed to decide.
+        replaced = AccountCode.objects.filter(replace_with_description=True).exclude(description="")
+        rows = AccountCode.objects.filter(normalized__in=replaced.values("normalized")).values_list(
+            "site_id", "normalized", "replace_with_description", "description")
+        self._own = {}
+        for site_id, normalized, replace, description in rows:
+            rule = (replace and bool(description), description)
+            if site_id is None:
+                self._shared[normalized] = rule
+            else:
+                self._own[(site_id, normalized)] = rule
+
+    def shown(self, call) -> str:
+        code = call.account_code
+        if code:
+            if self._own is None:
+                self._load()
+            key = normalize_account_code(code)
+            rule = self._own.get((call.site_id, key)) or self._shared.get(key)
+            if rule is not None and rule[0]:
+                return rule[1]
+        return call.account or code
+
+
+# --- the billing home -----------------------------------------------------------------------------
+
+@dataclass
+class SiteFigures:
+    """One site's calls and cost today and this month (costs by currency: a site may have changed)."""
+
+    site: Site
+    today_calls: int = 0
+    month_calls: int = 0
+    today_cost: dict[str, Decimal] = field(default_factory=dict)
+    month_cost: dict[str, Decimal] = field(default_factory=dict)
+
+
+@dataclass
+class SiteHealth:
+    """What an operator glances at for one site: the last raw record and today's discards."""
+
+    site: Site
+    last_record: dt.datetime | None
+    discarded_today: int
+    calls_today: int
+    reading_problem: str
+
+
+def period(starts: dict[int, dt.datetime], field_name: str = "start") -> tuple[Q, dt.datetime | None]:
+    """Rows of each site from its own start instant on (``starts``: site id → instant), and the
+    earliest of those instants (a plain comparison a query can use first)."""
+    condition, earliest = Q(pk__in=[]), None
+    for site_id, start in starts.items():
+        condition |= Q(site_id=site_id, **{f"{field_name}__gte": start})
+        earliest = start if earliest is None else min(earliest, start)
+    return condition, earliest
+
+
+def site_figures(where: Q, sites: list[Site], today_starts: dict[int, dt.datetime],
+                 month_starts: dict[int, dt.datetime]) -> list[SiteFigures]:
+    """Today's and this month's calls and cost per site, of the calls ``where`` admits (the
+    account's scope), each site's day and month beginning at its own midnight. One query."""
+    month, earliest = period(month_starts)
+    if earliest is None:
+        return []
+    today_q, _ = period(today_starts)
+    figures = {site.pk: SiteFigures(site) for site in sites}
+    rows = (Call.objects.filter(where, month, start__gte=earliest)
+            .values("site_id", "currency")
+            .annotate(today_calls=Count("pk", filter=today_q), today_cost=Sum("cost", filter=today_q),
+                      month_calls=Count("pk"), month_cost=Sum("cost"))
+            .order_by())
+    for row in rows:
+        item = figures.get(row["site_id"])
+        if item is None:
+            continue
+        item.today_calls += row["today_calls"]
+        item.month_calls += row["month_calls"]
+        if row["today_calls"]:
+            item.today_cost[row["currency"]] = item.today_cost.get(row["currency"], Decimal(0)) + row["today_cost"]
+        item.month_cost[row["currency"]] = item.month_cost.get(row["currency"], Decimal(0)) + row["month_cost"]
+    return [figures[site.pk] for site in sites]
+
+
+def totals(figures: list[SiteFigures]) -> dict:
+    """The sum of every site's figures, costs kept apart by currency."""
+    result = {"today_calls": 0, "month_calls": 0, "today_cost": {}, "month_cost": {}}
+    for item in figures:
+        result["today_calls"] += item.today_calls
+        result["month_calls"] += item.month_calls
+        for name in ("today_cost", "month_cost"):
+            for currency, amount in getattr(item, name).items():
+                result[name][currency] = result[name].get(currency, Decimal(0)) + amount
+    return result
+
+
+def top_cost_centers(where: Q, month_starts: dict[int, dt.datetime], limit: int = 5) -> list[dict]:
+    """The cost centers that cost most this month (each site's own month), of the calls ``where``
+    admits: code, name, calls, cost and currency (calls with no cost center are one row). One query."""
+    month, earliest = period(month_starts)
+    if earliest is None:
+        return []
+    return list(
+        Call.objects.filter(where, month, start__gte=earliest)
+        .values("cost_center_id", "cost_center__code", "cost_center__name", "currency")
+        .annotate(calls=Count("pk"), cost=Sum("cost"))
+        .order_by("-cost", "cost_center__code")[:limit]
+    )
+
+
+def latest_calls(where: Q, limit: int = 10) -> list[Call]:
+    """The calls imported last (newest rows first) that ``where`` admits. One query."""
+    return list(Call.objects.filter(where).select_related("site", "person", "cost_center").order_by("-pk")[:limit])
+
+
+def site_health(sites: list[Site], today_starts: dict[int, dt.datetime],
+                figures: list[SiteFigures]) -> list[SiteHealth]:
+    """Per site: the newest raw record in its spool (read from the files, no query), the records
+    discarded since its midnight (one query) and today's calls (from ``figures``)."""
+    if not sites:
+        return []
+    shown = {site.pk for site in sites}
+    received_today, earliest = period({pk: start for pk, start in today_starts.items() if pk in shown}, "received")
+    discarded = {}
+    if earliest is not None:
+        # A record lands in the spool file of the UTC day it was received: only those files' rows.
+        discarded = dict(
+            DiscardedCall.objects.filter(received_today, segment__day__gte=earliest.astimezone(dt.UTC).date())
+            .values_list("site_id").annotate(n=Count("id")).order_by()
+        )
+    calls = {item.site.pk: item.today_calls for item in figures}
+    spool = Spool(settings.SPOOL_DIR)
+    return [SiteHealth(site=site, last_record=rawview.last_received(spool, site.code),
+                       discarded_today=discarded.get(site.pk, 0), calls_today=calls.get(site.pk, 0),
+                       reading_problem=site.reading_problem) for site in sites]
