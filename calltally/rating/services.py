@@ -331,12 +331,18 @@ def delete_plan(plan: TariffPlan) -> None:
 
 def add_holiday(day: dt.date, name: str = "", country: str = "", site: Site | None = None) -> Holiday:
     """Add a day priced in the holiday band: for ``site``, the sites of ``country``, or every site."""
-    country = (country or "").strip().upper()
+    country = clean_country(country)
     if site is not None and country:
         raise ValueError("a holiday is for one site or for the sites of one country, not both")
+    return Holiday.objects.create(date=day, name=(name or "").strip()[:100], country=country, site=site)
+
+
+def clean_country(country: str) -> str:
+    """A holiday's country as stored: "" (every country) or a two-letter ISO 3166 code."""
+    country = (country or "").strip().upper()
     if country and (len(country) != 2 or not country.isalpha()):
         raise ValueError(f"country {country!r} must be a two-letter ISO 3166 code such as IT")
-    return Holiday.objects.create(date=day, name=(name or "").strip()[:100], country=country, site=site)
+    return country
 
 
 def holiday_scope(site: Site | None, country: str = "") -> str:
