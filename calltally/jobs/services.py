@@ -374,7 +374,7 @@ def execute(job: Job, worker: str, stop: threading.Event | None = None) -> None:
         values = {"state": State.FAILED, "message": f"Failed after {progress.done} records: {text}"[:4000]}
     else:
         result = {"recalculated" if job.kind == Kind.RECALCULATE else "reprocessed": summary.reprocessed,
-                  **summary.as_dict()}
+                  **summary.as_dict(), "unreadable": summary.rejected}
         if progress.cancelled:
             values = {"state": State.CANCELLED, "result": result,
                       "message": f"Cancelled after {progress.done} records; what they made is kept."}

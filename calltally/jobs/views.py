@@ -112,7 +112,8 @@ def figures(result: dict) -> list[tuple[str, object]]:
     made = result.get("recalculated", result.get("reprocessed", 0))
     rows = [("Records made again", made), ("Records read", result.get("records", 0)),
             ("Calls stored", result.get("calls", 0)), ("Discarded", result.get("discarded", 0))]
-    optional = [("Merged calls", "merged_calls"), ("Unrated outbound calls", "unrated"),
+    optional = [("Unreadable records (among the discarded)", "unreadable"),
+                ("Merged calls", "merged_calls"), ("Unrated outbound calls", "unrated"),
                 ("Unknown account codes", "unallocated_account_codes"),
                 ("Extensions acquired", "auto_acquired_extensions"), ("Skipped internal", "skipped_internal"),
                 ("Not calls", "skipped_not_calls")]

@@ -223,3 +223,11 @@ def test_job_cancel_names_a_missing_job(priced, cli):
         cli("job", "cancel", "999")
     with pytest.raises(CommandError, match="nothing to cancel"):
         cli("job", "cancel", str(job.pk))
+
+
+def test_the_result_counts_the_records_the_driver_could_not_read(priced):
+    job = services.submit(Kind.REPROCESS, priced)
+    services.run_next("test:1")
+    job.refresh_from_db()
+    # The fixture's prose line and its truncated last line cannot be read; 203's call can.
+    assert (job.result["unreadable"], job.result["discarded"]) == (2, 3)
