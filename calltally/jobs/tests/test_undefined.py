@@ -115,3 +115,16 @@ def test_the_list_makes_as_many_queries_for_many_numbers_as_for_one(priced, admi
     with django_assert_max_num_queries(len(one.captured_queries)):
         page = admin_client.get(URL).content.decode()
     assert page.count('name="pk" value="HQ:3') == 40
+
+
+def test_the_page_refuses_what_the_cli_refuses_through_the_same_directory_form(priced, admin_client, cli):
+    from calltally.directory.models import ExtensionAlias
+
+    owner = Extension.objects.get(site=priced, number="201")
+    ExtensionAlias.objects.create(extension=owner, site=priced, number="203")  # 203 dialled reaches 201 now
+    response = admin_client.post(URL, {"pk": ["HQ:203"]}, follow=True)
+    page_message = next(str(m) for m in response.context["messages"] if "203@HQ" in str(m))
+    [cli_refusal] = json.loads(cli("extensions", "undefined", "--create", "--json"))["skipped"]
+    assert "is an alias of extension 201" in page_message
+    assert cli_refusal["reason"] in page_message
+    assert not Extension.objects.filter(number="203").exists() and not Job.objects.exists()
