@@ -55,6 +55,7 @@ class Service:
         self.data_dir = root / "data"
         self.web_port = free_port()
         self.base_url = f"http://127.0.0.1:{self.web_port}"
+        self.ftp_port = free_port()  # for the FTP connection the setup wizard makes
         self.log_path = root / "up.log"
         self.process: subprocess.Popen | None = None
         self._log = None
