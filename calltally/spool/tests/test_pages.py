@@ -6,6 +6,8 @@ import datetime as dt
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from calltally.audit.choices import Action
 from calltally.audit.models import AuditEvent
@@ -183,3 +185,14 @@ def test_reading_backwards_can_start_before_a_given_line(tmp_path):
     lines = rawview.lines_backwards(path, block=64, end=start_of_500)
     assert next(lines)[1] == b"line 499" and next(lines)[1] == b"line 498"
     assert list(rawview.lines_backwards(path, end=0)) == []
+
+
+def test_the_viewer_issues_as_many_queries_for_five_sites_as_for_one(hq, make_site, admin_client):
+    admin_client.get("/spool/")
+    with CaptureQueriesContext(connection) as one:
+        admin_client.get("/spool/", {"site": "HQ"})
+    for code in ("B1", "B2", "B3", "B4"):
+        make_site(code)
+    with CaptureQueriesContext(connection) as five:
+        page = admin_client.get("/spool/", {"site": "HQ"})
+    assert len(page.context["sites"]) == 5 and len(five.captured_queries) == len(one.captured_queries)
