@@ -436,6 +436,8 @@ class AccountCodeForm(DirectoryForm):
 class CostCenterMoveForm(CostCenterForm):
     """Only the parent of a cost center: ``calltally costcenter set CODE --parent …`` on a page."""
 
+    manager = None  # left as it is
+
     class Meta(CostCenterForm.Meta):
         fields = ["parent"]
         help_texts = {"parent": "Empty: a root. Everything below the cost center moves with it."}

@@ -301,11 +301,14 @@ def test_moving_a_cost_center_below_itself_is_refused_with_the_message_of_the_co
     assert CostCenter.objects.get(code="ACME").parent is None
 
 
-def test_a_cost_center_moves_with_everything_below_it(clients, tree):
+def test_a_cost_center_moves_with_everything_below_it_and_keeps_its_manager(clients, tree, people):
+    CostCenter.objects.filter(code="SALES").update(manager=people["anna"])
+    assert 'name="manager"' not in page(clients["administrator"].get(url("costcenter_move", tree["sales"].pk)))
     moved = clients["administrator"].post(url("costcenter_move", tree["sales"].pk), {"parent": "BOARD"},
                                           follow=True)
     assert "SALES moved below BOARD, with everything below it." in page(moved)
     assert [c.code for c in CostCenter.objects.get(code="EMEA").ancestors()] == ["SALES", "BOARD"]
+    assert CostCenter.objects.get(code="SALES").manager.username == "anna"
     assert AuditEvent.objects.filter(action="update", object_type="directory.costcenter").count() == 1
 
 
