@@ -251,10 +251,12 @@ def record_at(spool: Spool, code: str, position: Position) -> Entry | None:
 
 
 def parse_day(text: str | None) -> dt.date | None:
+    """A YYYY-MM-DD day, or None (also for a day so far out that the day after it has no date)."""
     try:
-        return dt.date.fromisoformat(text) if text else None
+        day = dt.date.fromisoformat(text) if text else None
     except ValueError:
         return None
+    return day if day is None or dt.date.min < day < dt.date.max - dt.timedelta(days=2) else None
 
 
 @method_decorator(never_cache, name="dispatch")

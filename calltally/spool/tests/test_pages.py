@@ -129,6 +129,13 @@ def test_a_calls_raw_record_link_highlights_that_record_on_its_local_day(hq, adm
     assert page.context["newer_url"] and page.context["older_url"] is None
 
 
+def test_a_day_that_is_no_date_is_said_and_the_newest_day_shown(hq, admin_client):
+    for text in ("2026-02-30", "9999-12-31", "yesterday"):
+        page = admin_client.get("/spool/", {"site": "HQ", "day": text})
+        assert page.status_code == 200 and page.context["day"] == dt.date(2026, 3, 3)
+        assert "is not a date (YYYY-MM-DD): showing the newest day." in page.content.decode()
+
+
 def test_an_offset_that_starts_no_record_says_so_and_shows_the_day(hq, admin_client):
     page = admin_client.get("/spool/", {"site": "HQ", "day": "2026-03-02", "offset": 3}, follow=True)
     assert "No record starts at offset 3 of the day file 2026-03-02.cdr of HQ." in page.content.decode()
