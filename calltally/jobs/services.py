@@ -23,7 +23,10 @@ How a queue shared by several workers stays safe:
   replace what they made.
 * **one job per site at a time.** A job waits while another runs on its site
   (or on every site): two replays of one day file at once would each replace the
-  other's rows.
+  other's rows. The claim checks it in its own statement (on PostgreSQL two
+  workers claiming two jobs of one site in the same instant could still both
+  start; a call is unique by its raw record, so the worst case is one of them failing
+  with that error, to be submitted again).
 * **progress** is written once per committed batch of the Miner (10,000 records),
   at most once a second — never per record.
 """
@@ -40,7 +43,7 @@ import traceback
 from collections.abc import Callable, Iterable
 
 from django.db import connection
-from django.db.models import F, Q
+from django.db.models import Exists, F, Q
 
 from calltally.audit import services as audit
 from calltally.audit.choices import Action
@@ -103,7 +106,6 @@ def submit(kind: str, site: Site | None = None, *, first: dt.date | None = None,
         raise JobRefused(f"The same job is already {same.get_state_display().lower()}: job #{same.pk}.")
     job = Job.objects.create(kind=kind, site=site, first=first, last=last, reason=reason or "",
                              created_by=user if user is not None and user.pk is not None else None)
-    job.site = site  # the caller's object: no query to name it
     audit.record(request, ACTIONS[kind], obj=job, user=user if request is None else None, stage="submitted",
                  job=job.pk, site=site.code if site else None, first=first, last=last, reason=reason or None)
     return job
@@ -184,9 +186,13 @@ def next_candidates() -> list[Job]:
 
 
 def claim(job: Job, worker: str) -> bool:
-    """Take a queued job for ``worker``: true for exactly one of any number of workers trying."""
+    """Take a queued job for ``worker``: true for exactly one of any number of workers trying,
+    and false while another job runs on its site (checked in the same statement)."""
     at = now()
-    return bool(Job.objects.filter(pk=job.pk, state=State.QUEUED).update(
+    busy = Job.objects.filter(state=State.RUNNING)
+    if job.site_id is not None:
+        busy = busy.filter(Q(site_id=job.site_id) | Q(site__isnull=True))
+    return bool(Job.objects.filter(pk=job.pk, state=State.QUEUED).exclude(Exists(busy)).update(
         state=State.RUNNING, claimed_by=worker, started=at, heartbeat=at, finished=None, done=0,
         attempts=F("attempts") + 1))
 

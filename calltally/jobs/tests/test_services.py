@@ -231,3 +231,14 @@ def test_the_result_counts_the_records_the_driver_could_not_read(priced):
     job.refresh_from_db()
     # The fixture's prose line and its truncated last line cannot be read; 203's call can.
     assert (job.result["unreadable"], job.result["discarded"]) == (2, 3)
+
+
+def test_a_job_is_not_claimed_while_another_runs_on_its_site(priced, make_site):
+    running = services.submit(Kind.REPROCESS, priced)
+    waiting = services.submit(Kind.RECALCULATE, priced)
+    elsewhere = services.submit(Kind.RECALCULATE, make_site("ROME"))
+    everywhere = services.submit(Kind.RECALCULATE, None)
+    assert services.claim(running, "a:1")
+    assert not services.claim(waiting, "b:2")
+    assert not services.claim(everywhere, "b:2")
+    assert services.claim(elsewhere, "b:2")
