@@ -131,11 +131,14 @@ class ConnectionForm(forms.ModelForm):
         labels = {"site": "Site", "kind": "Kind", "enabled": "Enabled (the Recorder runs it)"}
 
     def __init__(self, data=None, files=None, *, instance=None, scope=None, kind: str | None = None,
-                 site: Site | None = None, **kwargs):
+                 site: Site | None = None, stored: dict | None = None, **kwargs):
         super().__init__(data, files, instance=instance, **kwargs)
         self.scope = scope
         self.fixed_site = site
         self.creating = self.instance.pk is None
+        # The parameters the changes are laid over: the stored connection's, or (``stored``) those a
+        # connection not yet stored was given before (the wizard's step, visited again).
+        self.stored = dict(self.instance.parameters or {}) if not self.creating else dict(stored or {})
         if not self.creating:
             self.kind = self.instance.kind
         else:
@@ -158,8 +161,7 @@ class ConnectionForm(forms.ModelForm):
             if "site" in self.fields:
                 self.fields["site"].disabled = True
         if self.kind in COLLECTOR_PATHS:
-            self.fields.update(option_fields(self.kind, None if self.creating else self.instance.parameters,
-                                             self.creating))
+            self.fields.update(option_fields(self.kind, self.stored or None, self.creating and not self.stored))
 
     @property
     def option_names(self) -> list[str]:
@@ -169,7 +171,7 @@ class ConnectionForm(forms.ModelForm):
         """What the form changes, by option (see :func:`changed_parameters`)."""
         cleaned = self.cleaned_data
         declared = declared_options(self.kind)
-        stored = {} if self.creating else dict(self.instance.parameters or {})
+        stored = self.stored
         changes: dict[str, Any] = {}
         for name in self.option_names:
             typed = cleaned.get(OPTION + name) or ""
@@ -198,8 +200,7 @@ class ConnectionForm(forms.ModelForm):
             return cleaned
         if self.creating and self.kind not in COLLECTOR_PATHS:
             return cleaned
-        stored = {} if self.creating else dict(self.instance.parameters or {})
-        parameters = changed_parameters(self.kind, stored, self.changes())
+        parameters = changed_parameters(self.kind, self.stored, self.changes())
         if self.kind == HTTP_PUSH and not parameters.get("token") and not parameters.get("token_sha256"):
             # As `connection add` does: the PBX gets a token made here, shown once.
             self.generated_token = parameters["token"] = new_token()

@@ -117,7 +117,7 @@ class ConnectionEditView(ConnectionPage, kit.ObjectEditView):
 
     def show(self, form, status=200):
         return render(self.request, self.template_name, self.context(
-            form=form, object=self.object, kinds=form.fields["kind"].choices,
+            form=form, object=self.object, kinds=form.fields["kind"].choices, kind=form.kind,
             cancel_url=self.detail_url(self.object) if self.object else self.url("list")), status=status)
 
     def after_save(self, connection, created):

@@ -1,5 +1,10 @@
-from django.urls import path  # noqa: F401  (the app's pages are added here)
+from django.urls import path
 
-from . import views  # noqa: F401
+from . import views
 
-urlpatterns = []
+urlpatterns = [
+    path("setup/", views.WizardView.as_view(), name="wizard"),
+    path("setup/restart/", views.RestartView.as_view(), name="restart"),
+    path("setup/finished/", views.FinishedView.as_view(), name="finished"),
+    path("setup/<slug:step>/", views.WizardView.as_view(), name="step"),
+]
