@@ -170,6 +170,9 @@ class DirectoryForm(forms.ModelForm):
                     formfield.empty_label = None
             if model in (Site, CostCenter):
                 formfield.label_from_instance = _code_and_name
+                if not formfield.required:
+                    every_site = model is Site and self._meta.model is AccountCode
+                    formfield.empty_label = "— every site (multisite) —" if every_site else "— none —"
             if model is Person:
                 if not scope.is_administrator:
                     formfield.queryset = formfield.queryset.filter(scope.sites(field="site"))

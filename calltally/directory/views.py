@@ -21,9 +21,10 @@ from urllib.parse import urlencode
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -104,6 +105,12 @@ class DirectoryPage(Page):
         # offers only those).
         return self.scope.runs_sites
 
+    def may_change(self, obj=None) -> bool:
+        # Asked of the list as a whole (bulk actions): a site administrator changes some rows.
+        if obj is None:
+            return self.scope.runs_sites
+        return self.scope.may_configure(self.site_of(obj))
+
 
 class PersonPage(DirectoryPage):
     model = Person
@@ -134,6 +141,9 @@ class CostCenterPage(DirectoryPage):
     def may_add(self) -> bool:
         return self.scope.is_administrator
 
+    def may_change(self, obj=None) -> bool:
+        return self.scope.is_administrator
+
     def site_of(self, obj):
         return None
 
@@ -157,6 +167,16 @@ class AccountCodePage(DirectoryPage):
 
     def base_queryset(self):
         return AccountCode.objects.select_related("site", "cost_center")
+
+    def chosen(self, request):
+        """The ticked codes; a refusal names no code (one shown as its description is a PIN)."""
+        pks = [pk for pk in request.POST.getlist("pk") if pk]
+        objects = list(self.get_queryset().filter(pk__in=pks))
+        if not objects:
+            raise Http404("No account codes chosen.")
+        if not all(self.may_change(obj) for obj in objects):
+            raise PermissionDenied("Codes valid on every site are changed by an administrator; untick them.")
+        return objects
 
 
 # --- people ------------------------------------------------------------------------------

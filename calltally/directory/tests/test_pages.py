@@ -381,6 +381,30 @@ def test_saving_an_account_code_is_audited_and_offers_a_recalculation(clients, c
     assert (event.before["description"], event.after["description"]) == ("CEO line", "CEO")
 
 
+def test_a_site_administrator_bulk_changes_their_codes_but_not_those_of_every_site(clients, codes):
+    site_admin = clients["site-admin"]
+    assert "Edit selected" in page(site_admin.get(url("accountcode_list")))
+    theirs = [codes[0].pk, codes[1].pk]
+    done = site_admin.post(url("accountcode_bulk_edit"), {"pk": theirs, "apply": "1", "privacy_digits": "4"},
+                           follow=True)
+    assert "2 account codes changed." in page(done)
+    assert sorted(AccountCode.objects.filter(privacy_digits=4).values_list("code", flat=True)) == ["4711", "9876"]
+    refused = site_admin.post(url("accountcode_bulk_delete"), {"pk": [codes[0].pk, codes[2].pk], "confirm": "1"})
+    assert refused.status_code == 403
+    assert "5555" not in refused.content.decode()
+    assert AccountCode.objects.count() == 4
+
+
+def test_a_site_administrator_bulk_edits_the_people_of_their_sites(clients, people):
+    site_admin = clients["site-admin"]
+    assert "Edit selected" in page(site_admin.get(url("person_list")))
+    done = site_admin.post(url("person_bulk_edit"), {"pk": [people["anna"].pk, people["bob"].pk], "apply": "1",
+                                                     "active": "no"}, follow=True)
+    assert "2 people changed." in page(done)
+    assert list(Person.objects.filter(active=False).order_by("username").values_list("username", flat=True)) == [
+        "anna", "bob"]
+
+
 def test_a_site_administrator_cannot_add_a_code_for_every_site(clients, hq):
     refused = clients["site-admin"].post(url("accountcode_add"), {"code": "1", "site": "", "privacy_digits": 0})
     assert "This field is required." in page_400(refused)
