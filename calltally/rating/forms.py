@@ -20,6 +20,7 @@ import io
 import re
 import tomllib
 from pathlib import PurePath
+from types import SimpleNamespace
 
 from django import forms
 from django.db import transaction
@@ -225,25 +226,40 @@ class VersionForm(PlanHeaderForm):
 
     def __init__(self, data=None, files=None, instance: TariffVersion | None = None, scope=None, **kwargs):
         self.instance = instance
-        self.current = services.plan_spec(instance)
-        spec = self.current
+        self.windows = services.windows_of(instance)
         kwargs.setdefault("initial", {
-            "name": spec.name, "carrier": spec.carrier, "currency": spec.currency,
-            "valid_from": spec.valid_from.isoformat(), "valid_to": spec.valid_to.isoformat() if spec.valid_to else "",
-            "rounding_decimals": spec.rounding_decimals, "markup_percent": f"{spec.markup_percent.normalize():f}",
-            "directions": list(spec.directions), "public_holidays": spec.public_holidays,
-            "default_band": spec.default_band, "holiday_band": spec.holiday_band, "bands": bands_text(spec.windows),
+            "name": instance.plan.name, "carrier": instance.plan.carrier.name, "currency": instance.currency,
+            "valid_from": instance.valid_from.isoformat(),
+            "valid_to": instance.valid_to.isoformat() if instance.valid_to else "",
+            "rounding_decimals": instance.rounding_decimals,
+            "markup_percent": f"{instance.markup_percent.normalize():f}", "directions": list(instance.directions),
+            "public_holidays": instance.public_holidays, "default_band": instance.default_band,
+            "holiday_band": instance.holiday_band, "bands": bands_text(self.windows),
         })
         super().__init__(data, files, scope=scope, **kwargs)
         # The plan's name and carrier are the plan's (its own page), not one version's.
         for key in ("name", "carrier"):
             self.fields[key].disabled = True
+        self.same_bands = False
 
     def rates_data(self) -> list[dict]:
-        return tomllib.loads(render_plan(self.current)).get("rates", [])
+        bands = self.band_tables() or []
+        names = set(services.band_names([SimpleNamespace(name=b["name"]) for b in bands],
+                                        self.cleaned_data.get("default_band", ""),
+                                        self.cleaned_data.get("holiday_band", "")))
+        old = set(services.version_band_names(self.instance))
+        # A rate is checked only against the band names: with the same names, the stored rates
+        # (checked when they were loaded) still fit, and a table of 200,000 rates need not be
+        # written out and read back to say so.
+        self.same_bands = names == old
+        if self.same_bands:
+            return []
+        return tomllib.loads(render_plan(services.plan_spec(self.instance))).get("rates", [])
 
     def clean(self):
         cleaned = super().clean()
+        if self.spec is not None and self.same_bands:
+            self.spec.rates = services.version_rows(self.instance)
         if self.spec is not None and self.spec.valid_from != self.instance.valid_from:
             taken = TariffVersion.objects.filter(plan=self.instance.plan, valid_from=self.spec.valid_from)
             if taken.exists():
@@ -283,13 +299,14 @@ class UploadForm(forms.Form):
         self.kind = ""
         self.spec = None
         self.rows = None
+        self.file_name = ""
 
     def clean(self):
         cleaned = super().clean()
         upload = cleaned.get("file")
         if upload is None:
             return cleaned
-        name = PurePath(upload.name).name
+        name = self.file_name = PurePath(upload.name).name
         suffix = PurePath(name).suffix.lower()
         if suffix not in (".toml", ".csv"):
             self.add_error("file", f"{name}: give a plan file ending in .toml or a rate deck ending in .csv")
