@@ -126,6 +126,8 @@ def test_a_site_administrator_reaches_no_person_or_extension_of_another_site(cli
         assert site_admin.get(address).status_code == 404, address
     listing = page(site_admin.get(url("person_list")))
     assert "anna" in listing and "carl" not in listing
+    assert '<option value="HQ"' in listing and '<option value="BR"' not in listing  # the site filter
+    assert "carl" not in page(site_admin.get(url("person_list") + "?site=BR"))
     assert site_admin.post(url("person_bulk_delete"), {"pk": [carl.pk], "confirm": "1"}).status_code == 404
     assert Person.objects.filter(pk=carl.pk).exists()
 
@@ -261,6 +263,18 @@ def test_an_extension_is_added_with_aliases_and_refused_when_an_alias_is_taken(c
     assert sorted(extension.aliases.values_list("number", flat=True)) == ["0612345103", "0612345104"]
     taken = admin.post(url("extension_add"), {"site": "HQ", "number": "104", "aliases": "0612345103"})
     assert "0612345103 is already an alias of extension 103 on site HQ" in page_400(taken)
+
+
+def test_bulk_edit_unassigns_extensions_or_gives_them_an_owner_but_not_both(clients, people):
+    admin = clients["administrator"]
+    chosen = list(Extension.objects.filter(site__code="HQ", number__in=["101", "102"]).values_list("pk", flat=True))
+    both = admin.post(url("extension_bulk_edit"), {"pk": chosen, "apply": "1", "person": "carl", "unassign": "on"})
+    assert "Either give an owner or unassign them, not both." in page(both)
+    done = admin.post(url("extension_bulk_edit"), {"pk": chosen, "apply": "1", "unassign": "on",
+                                                   "billing_enabled": ""}, follow=True)
+    assert "2 extensions changed." in page(done)
+    assert not Extension.objects.filter(pk__in=chosen, person__isnull=False).exists()
+    assert Extension.objects.get(site__code="HQ", number="102").billing_enabled is False  # left as it was
 
 
 def page_400(response) -> str:
