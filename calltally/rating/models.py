@@ -19,6 +19,8 @@ DIRECTION_CHOICES = ("outbound", "inbound", "internal")
 
 
 class Carrier(models.Model):
+    """Who bills the calls a plan prices; plans name their carrier."""
+
     name = models.CharField(max_length=100, unique=True)
 
     class Meta:

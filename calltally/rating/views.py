@@ -407,6 +407,11 @@ class AssignmentPage:
     def may_add(self) -> bool:
         return self.scope.runs_sites
 
+    def breadcrumbs(self):
+        crumbs = super().breadcrumbs()
+        crumbs.insert(1, ("Tariff plans", reverse("rating:plan_list")))
+        return crumbs
+
     def offer(self, site, plan_ids, why):
         recalculate_offer(self.request, [site], first_day(plan_ids), why)
 

@@ -560,3 +560,30 @@ def test_the_comparison_prices_only_the_sites_the_account_runs(clients, rome, ma
         "first": "2026-03-01", "last": "2026-03-31", "plans": [plan_of().pk]}))
     assert "No calls in this period" in page
 
+
+
+def test_the_assignment_and_holiday_lists_issue_as_many_queries_for_30_rows_as_for_3(clients, load_plan, make_site):
+    client = clients["administrator"]
+    load_plan(CHEAP)
+    sites = [make_site(f"S{n:02d}") for n in range(30)]
+
+    def fill(first, last):
+        for site in sites[first:last]:
+            assign_plan(site, "Cheap")
+            Holiday.objects.create(date=dt.date(2026, 6, 2), name=f"Day of {site.code}", site=site)
+
+    fill(0, 2)  # with HQ's assignment: 3 rows
+    few = [count_queries(client, reverse(name)) for name in ("rating:assignment_list", "rating:holiday_list")]
+    fill(2, 29)
+    assert PlanAssignment.objects.count() == 30 and Holiday.objects.count() == 29
+    many = [count_queries(client, reverse(name)) for name in ("rating:assignment_list", "rating:holiday_list")]
+    assert many == few
+
+
+def test_the_assignment_export_holds_only_the_sites_the_account_runs(clients, rome):
+    assign_plan(rome, "Carrier 2026")
+    exported = clients["site-admin"].get(reverse("rating:assignment_list") + "?export=csv")
+    rows = list(csv.reader(io.StringIO(b"".join(exported.streaming_content).decode())))
+    assert [row[:2] for row in rows] == [["Site", "Plan"], ["HQ", "Carrier 2026"]]
+    everything = clients["administrator"].get(reverse("rating:assignment_list") + "?export=csv")
+    assert len(list(csv.reader(io.StringIO(b"".join(everything.streaming_content).decode())))) == 3
