@@ -87,7 +87,7 @@ def where_to_send(kind: str, parameters: dict, connection_id: int | None, reques
                   ("Folder", "/ (the login's own folder; any file name)"),
                   ("User", str(parameters.get("username", "")))]
         lines.append(("Password", secrets["password"] if secrets.get("password") else
-                      "the one entered for this connection (stored hashed: it cannot be shown again)"))
+                      "(the one given to this connection: stored hashed, it cannot be shown again)"))
         if parameters.get("passive_ports"):
             lines.append(("Passive data ports", str(parameters["passive_ports"])))
     elif kind == "tcp-listen":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import django_filters
+from django import forms
 
 from calltally.accounts.scope import scope_of
 from calltally.sites.models import Site
@@ -25,7 +26,8 @@ class ConnectionFilterSet(django_filters.FilterSet):
     site = django_filters.ModelChoiceFilter(queryset=lambda request: runs(request), to_field_name="code",
                                             label="Site", empty_label="All sites")
     kind = django_filters.ChoiceFilter(choices=ConnectionKind.choices, label="Kind", empty_label="Any kind")
-    enabled = django_filters.BooleanFilter(label="Enabled")
+    enabled = django_filters.BooleanFilter(label="Enabled", widget=forms.Select(
+        choices=(("", "Any"), ("true", "Enabled"), ("false", "Disabled"))))
     state = django_filters.ChoiceFilter(
         label="State", method="filter_state", empty_label="Any state",
         choices=[(state, state) for state in STATES] + [("never", "never started")])

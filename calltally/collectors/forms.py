@@ -16,6 +16,7 @@ import json
 from typing import Any
 
 from django import forms
+from django.utils.html import escape
 
 from calltally.sites.models import Site
 
@@ -44,6 +45,11 @@ def shown_value(value: Any) -> str:
     if value is None:
         return ""
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def shown_options(connection) -> dict[str, str]:
+    """A connection's options as a page shows them: each as typed, every secret as "(set)"."""
+    return {name: shown_value(value) for name, value in schema.redacted(connection.kind, connection.parameters).items()}
 
 
 def declared_options(kind: str) -> dict[str, str]:
@@ -107,12 +113,12 @@ def option_fields(kind: str, stored: dict | None, creating: bool) -> dict[str, f
             else:
                 note = "Not set."
             fields[OPTION + name] = forms.CharField(label=name, required=False, strip=False, widget=widget,
-                                                    help_text=f"{note} {about}")
+                                                    help_text=escape(f"{note} {about}"))
             if state:
                 fields[CLEAR + name] = forms.BooleanField(label=f"Clear {name}", required=False)
         else:
             fields[OPTION + name] = forms.CharField(
-                label=name, required=False, help_text=str(about),
+                label=name, required=False, help_text=escape(str(about)),
                 initial=shown_value((stored or {}).get(name)) if stored else None)
     return fields
 

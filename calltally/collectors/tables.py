@@ -10,12 +10,14 @@ from calltally.webkit import display
 from calltally.webkit.tables import NUM, BaseTable, link
 
 from . import schema
+from .forms import shown_value
 from .models import Connection
 
 
 def options_text(record: Connection) -> str:
     """The options as ``name=value``, every secret as "(set)"."""
-    return " ".join(f"{name}={value}" for name, value in schema.redacted(record.kind, record.parameters).items())
+    return " ".join(f"{name}={shown_value(value)}"
+                    for name, value in schema.redacted(record.kind, record.parameters).items())
 
 
 class ConnectionTable(BaseTable):

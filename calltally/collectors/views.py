@@ -25,7 +25,7 @@ from . import endpoints, probe, schema
 from .base import ConfigError
 from .common import check_port_free
 from .filtersets import ConnectionFilterSet
-from .forms import HTTP_PUSH, ConnectionForm, changed_parameters, checked_parameters, new_token
+from .forms import HTTP_PUSH, ConnectionForm, changed_parameters, checked_parameters, new_token, shown_options
 from .models import Connection
 from .tables import ConnectionTable
 
@@ -81,7 +81,7 @@ class ConnectionDetailView(ConnectionPage, kit.ObjectDetailView):
         secrets = {"token": token} if token else {}
         return {
             "state": state,
-            "options": schema.redacted(connection.kind, connection.parameters),
+            "options": shown_options(connection),
             "receiving": endpoints.where_to_send(connection.kind, connection.parameters, connection.pk,
                                                  self.request, secrets),
             "token": token,

@@ -131,7 +131,7 @@ def store_tariff(site, choice: dict) -> str:
     file as `tariff load` / `rates-import` would, then assign the plan. Returns what was done."""
     mode = choice.get("mode", TariffForm.NONE)
     if mode == TariffForm.NONE:
-        return "no tariff"
+        return "no tariff yet"
     if mode == TariffForm.FILE:
         text = Path(choice["path"]).read_text(encoding="utf-8")
         if choice["kind"] == "toml":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import django_filters
+from django import forms
 from django.db.models import Q
 
 from calltally.drivers import registry
@@ -18,7 +19,8 @@ class SiteFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(label="Code or name", method="filter_q")
     driver = django_filters.ChoiceFilter(label="Driver", choices=_driver_choices, empty_label="Any driver")
     country = django_filters.CharFilter(label="Country", lookup_expr="iexact")
-    enabled = django_filters.BooleanFilter(label="Enabled")
+    enabled = django_filters.BooleanFilter(label="Enabled", widget=forms.Select(
+        choices=(("", "Any"), ("true", "Enabled"), ("false", "Disabled"))))
     reading = django_filters.ChoiceFilter(
         label="Records", method="filter_reading", empty_label="Any",
         choices=(("read", "Read as calls"), ("problem", "Not read as calls")))

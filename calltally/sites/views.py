@@ -16,7 +16,7 @@ from django.urls import NoReverseMatch, reverse
 from django_tables2 import RequestConfig
 
 from calltally.calls.models import Call, DiscardedCall
-from calltally.collectors import schema
+from calltally.collectors.forms import shown_options
 from calltally.collectors.models import Connection
 from calltally.directory.models import Extension
 from calltally.rating.models import PlanAssignment, TariffPlan
@@ -40,12 +40,6 @@ def url_or_none(name: str, *args, query: str = "") -> str | None:
         return None
 
 
-def segment_page(site: Site, day) -> int:
-    """The page of the site's segment table (newest first) that holds ``day``'s segment."""
-    newer = SpoolSegment.objects.filter(site=site, day__gt=day).count()
-    return newer // SEGMENTS_PER_PAGE + 1
-
-
 class SitePage:
     """What every site page shares: the model, its names and who sees which site."""
 
@@ -65,6 +59,7 @@ class SitePage:
 
 class SiteListView(SitePage, kit.ObjectListView):
     title = "Sites"
+    template_name = "sites/site_list.html"
     table_class = SiteTable
     filterset_class = SiteFilterSet
     bulk_actions = ()
@@ -92,7 +87,7 @@ class SiteDetailView(SitePage, kit.ObjectDetailView):
             state = getattr(connection, "state", None)
             connections.append({
                 "connection": connection, "state": state,
-                "options": schema.redacted(connection.kind, connection.parameters),
+                "options": shown_options(connection),
                 "url": url_or_none("collectors:connection_detail", connection.pk),
             })
         query = f"?site={site.code}"
