@@ -107,12 +107,20 @@ class CostCenterFilterSet(DirectoryFilterSet):
         fields: list[str] = []
 
 
+def readable_codes(scope) -> Q:
+    """The account codes whose code the account may read: those not shown as their description,
+    and those it manages (administrators all; a site administrator their sites')."""
+    if scope.is_administrator:
+        return Q()
+    return Q(replace_with_description=False) | scope.sites(field="site")
+
+
 class AccountCodeFilterSet(DirectoryFilterSet):
     """Account codes by site and by any of their fields."""
 
-    search_fields = ("code", "description")
+    search_fields = ("description",)
     site = django_filters.ChoiceFilter(label="Valid on site", empty_label="Any site", method="filter_site")
-    code = django_filters.CharFilter(lookup_expr="icontains", label="Code contains")
+    code = django_filters.CharFilter(method="filter_code", label="Code contains")
     description = django_filters.CharFilter(lookup_expr="icontains", label="Description contains")
     cost_center = cost_center_filter()
     privacy_digits = django_filters.NumberFilter(label="Privacy digits")
@@ -126,9 +134,19 @@ class AccountCodeFilterSet(DirectoryFilterSet):
 
     def __init__(self, *args, request=None, **kwargs):
         super().__init__(*args, request=request, **kwargs)
+        self.readable = readable_codes(scope_of(request.user)) if request is not None else Q(pk__in=[])
         # A site, or "*": the codes valid on every site (those with no site of their own).
         self.filters["site"].extra["choices"] = [(self.MULTISITE, "Every site (multisite)"),
                                                  *((s.code, s.code) for s in _sites(request))]
+
+    def filter_code(self, queryset, name, value):
+        return queryset.filter(Q(code__icontains=value) & self.readable)
+
+    def filter_text(self, queryset, name, value):
+        # The code is searched only where the account may read it: a search must not find a PIN.
+        for word in value.split():
+            queryset = queryset.filter(Q(description__icontains=word) | (Q(code__icontains=word) & self.readable))
+        return queryset
 
     def filter_site(self, queryset, name, value):
         if value == self.MULTISITE:

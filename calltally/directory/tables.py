@@ -151,9 +151,10 @@ class CostCenterTable(BaseTable):
 
 
 class AccountCodeTable(BaseTable):
-    code = tables.Column(order_by=("normalized",))
+    # Sorted by ``code_sort``: the code where the account may read it (see AccountCodeListView).
+    code = tables.Column(order_by=("code_sort",))
     description = tables.Column()
-    site = tables.Column(order_by=("site__code", "normalized"))
+    site = tables.Column(order_by=("site__code", "code_sort"), empty_values=())
     privacy_digits = tables.Column(verbose_name="Privacy digits", attrs=NUM)
     cost_center = tables.Column(verbose_name="Cost center", order_by=("cost_center__code",))
     replace_with_description = tables.Column(verbose_name="Shown as description")

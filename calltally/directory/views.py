@@ -23,7 +23,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Case, CharField, Count, F, Prefetch, Q, Value, When
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
@@ -43,7 +43,13 @@ from calltally.webkit.views import (
 )
 
 from . import importers
-from .filtersets import AccountCodeFilterSet, CostCenterFilterSet, ExtensionFilterSet, PersonFilterSet
+from .filtersets import (
+    AccountCodeFilterSet,
+    CostCenterFilterSet,
+    ExtensionFilterSet,
+    PersonFilterSet,
+    readable_codes,
+)
 from .forms import (
     AccountCodeBulkForm,
     AccountCodeForm,
@@ -503,6 +509,15 @@ class AccountCodeListView(AccountCodePage, ObjectListView):
     filterset_class = AccountCodeFilterSet
     empty_hint = ("Add the account (client-matter, PIN) codes users dial with their calls, or import a file "
                   "of them.")
+
+    def base_queryset(self):
+        # Sorting by the code must not place a code the account may not read among those it may
+        # (it could be found by bisection): those sort first, all alike.
+        readable = readable_codes(self.scope)
+        if not readable:  # an administrator reads every code
+            return super().base_queryset().annotate(code_sort=F("normalized"))
+        return super().base_queryset().annotate(code_sort=Case(
+            When(readable, then=F("normalized")), default=Value(""), output_field=CharField()))
 
 
 class AccountCodeEditView(AccountCodePage, ObjectEditView):

@@ -385,6 +385,22 @@ def test_a_code_shown_as_its_description_is_seen_only_by_who_manages_it(clients,
     assert site_admin.get(url("accountcode_import") + "?export=csv").content.decode().count("\n") == 3
 
 
+def test_a_code_shown_as_its_description_cannot_be_found_by_search_or_sort_by_who_may_not_read_it(clients, codes,
+                                                                                                  hq):
+    site_admin = clients["site-admin"]
+    for query in ("?code=55", "?q=5555", "?q=55"):
+        assert "Shared PIN" not in page(site_admin.get(url("accountcode_list") + query)), query
+    assert "Shared PIN" in page(site_admin.get(url("accountcode_list") + "?q=shared"))
+    assert "Shared PIN" in page(clients["administrator"].get(url("accountcode_list") + "?code=55"))
+    AccountCode.objects.create(code="5554", description="Probe below", site=hq)
+    AccountCode.objects.create(code="5556", description="Probe above", site=hq)
+    for direction in ("", "-"):
+        ordered = page(site_admin.get(url("accountcode_list") + f"?sort={direction}code"))
+        between = ordered.index("Probe below") < ordered.index("Shared PIN") < ordered.index("Probe above")
+        reverse_between = ordered.index("Probe above") < ordered.index("Shared PIN") < ordered.index("Probe below")
+        assert not between and not reverse_between
+
+
 def test_saving_an_account_code_is_audited_and_offers_a_recalculation(clients, codes):
     pin = codes[1]
     response = clients["site-admin"].post(url("accountcode_edit", pin.pk), {
