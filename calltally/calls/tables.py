@@ -13,9 +13,17 @@ from calltally.webkit.tables import NUM, BaseTable, DurationColumn, MoneyColumn,
 from .models import Call, DiscardedCall
 from .services import AccountNames
 
-# A cost is never wrapped or clipped: right-aligned, on one line, at any width (the table scrolls).
+# A cost is never wrapped or clipped: right-aligned, on one line. So that it stays in view on a
+# laptop (1366 px) and a tablet (768 px), the columns that matter least give way first on narrower
+# screens (Bootstrap's display classes); the call's page and the CSV always have every field.
 COST = {"td": {"class": "num nowrap cost"}, "th": {"class": "num nowrap cost"}}
 RAW_SHOWN = 80
+
+
+def from_width(breakpoint: str, classes: str = "") -> dict:
+    """Column attrs that show a column only from a Bootstrap breakpoint up (lg, xl, xxl)."""
+    shown = f"{classes} d-none d-{breakpoint}-table-cell".strip()
+    return {"td": {"class": shown}, "th": {"class": shown}}
 
 
 def site_cell(table, site) -> str:
@@ -31,20 +39,20 @@ def site_cell(table, site) -> str:
 
 class CallTable(BaseTable):
     start = tables.Column(verbose_name="Start (site time)", attrs={"td": {"class": "nowrap"}})
-    site = tables.Column(order_by=("site__code", "-start"))
-    direction = tables.Column()
+    site = tables.Column(order_by=("site__code", "-start"), attrs=from_width("lg"))
+    direction = tables.Column(attrs=from_width("lg"))
     extension_number = tables.Column(verbose_name="Extension")
     person = tables.Column(order_by=("person__username",))
-    cost_center = tables.Column(verbose_name="Cost center", order_by=("cost_center__code",))
-    remote_number = tables.Column(verbose_name="Remote number")
+    cost_center = tables.Column(verbose_name="Cost center", order_by=("cost_center__code",), attrs=from_width("xl"))
+    remote_number = tables.Column(verbose_name="Remote number", attrs={"td": {"class": "nowrap"}})
     talk_seconds = DurationColumn(verbose_name="Talk")
-    ring_seconds = tables.Column(verbose_name="Ring (s)", attrs=NUM)
-    disposition = tables.Column()
+    ring_seconds = tables.Column(verbose_name="Ring (s)", attrs=from_width("xxl", "num"))
+    disposition = tables.Column(attrs=from_width("xl"))
     # ``account`` is the account as shown, never ``account_code`` (the code as dialled: a PIN, say).
-    account = tables.Column(verbose_name="Account", empty_values=())
-    destination = tables.Column()
-    tariff = tables.Column()
-    billed_seconds = tables.Column(verbose_name="Billed (s)", attrs=NUM)
+    account = tables.Column(verbose_name="Account", empty_values=(), attrs=from_width("lg"))
+    destination = tables.Column(attrs=from_width("xl"))
+    tariff = tables.Column(attrs=from_width("xl"))
+    billed_seconds = tables.Column(verbose_name="Billed (s)", attrs=from_width("xl", "num"))
     cost = MoneyColumn(attrs=COST)
 
     class Meta(BaseTable.Meta):
@@ -53,6 +61,7 @@ class CallTable(BaseTable):
                   "talk_seconds", "ring_seconds", "disposition", "account", "destination", "tariff",
                   "billed_seconds", "cost")
         order_by = ("-start",)
+        attrs = {"class": "table table-sm table-hover align-middle mb-0 calls-table"}
         hidden_by_default = ("destination", "tariff", "billed_seconds")
         empty_text = "No calls match."
 
@@ -80,8 +89,10 @@ class CallTable(BaseTable):
         return display.badge(record.disposition, value)
 
     def render_person(self, value):
-        if value.full_name and value.full_name != value.username:
-            return format_html('{} <span class="text-body-secondary small">{}</span>', value.full_name, value.username)
+        # The full name, the username on hover (and in the person filter): one short line.
+        return format_html('<span title="{}">{}</span>', value.username, value.full_name)
+
+    def value_person(self, value):
         return value.username
 
     def render_cost_center(self, value):

@@ -67,7 +67,7 @@ def test_the_home_shows_the_latest_calls_in_site_time_and_the_top_cost_centers(r
     make_call(rome, at, cost_center=tree["marketing"], cost=Decimal("7"))
     response = role_client("administrator").get(reverse("home"))
     page = page_of(response)
-    codes = [row["cost_center__code"] for row in response.context["top_cost_centers"]]
+    codes = [row["code"] for row in response.context["top_cost_centers"]]
     assert codes == ["MARKETING", "SALES"]
     assert len(response.context["latest"]) == 2
     assert local_time(at, rome.zone) in page
