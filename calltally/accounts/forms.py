@@ -22,7 +22,8 @@ class AccountForm(forms.Form):
     role = forms.ChoiceField(choices=Role.choices)
     person = forms.ModelChoiceField(
         Person.objects.all(), to_field_name="username", required=False,
-        help_text="The directory person this account is (by username). A user sees this person's calls.",
+        help_text="The directory person this account is (by username; a new account is linked to the person "
+                  "with its username when none is picked). A user sees this person's calls.",
     )
     sites = forms.ModelMultipleChoiceField(
         Site.objects.all(), to_field_name="code", required=False, help_text="The sites a site administrator runs.",
@@ -35,8 +36,11 @@ class AccountForm(forms.Form):
                               help_text="The directory (LDAP) checks the password instead of CallTally.")
     active = forms.BooleanField(required=False, initial=True)
 
-    def __init__(self, *args, instance=None, **kwargs):
+    def __init__(self, data=None, files=None, *, instance=None, scope=None, **kwargs):
+        # ``scope``: the signed-in account's, when a web page makes the form (the pages are for
+        # administrators, who may set anything; the CLI runs as the machine's administrator).
         self.instance = instance
+        self.scope = scope
         if instance is not None and "initial" not in kwargs:
             account = instance.account
             kwargs["initial"] = {
@@ -46,7 +50,7 @@ class AccountForm(forms.Form):
                 "cost_center": account.cost_center.code if account.cost_center else None,
                 "ldap": account.ldap, "active": instance.is_active,
             }
-        super().__init__(*args, **kwargs)
+        super().__init__(data, files, **kwargs)
 
     def clean_username(self) -> str:
         username = self.cleaned_data["username"].strip()
@@ -60,6 +64,10 @@ class AccountForm(forms.Form):
     def clean(self):
         data = super().clean()
         role = data.get("role")
+        if self.instance is None and not data.get("person") and data.get("username") and "person" not in self.errors:
+            # Linked by username: a new account named like a directory person is that person,
+            # unless another one was picked.
+            data["person"] = Person.objects.filter(username=data["username"]).first()
         if role == Role.SITE_ADMIN and not data.get("sites"):
             self.add_error("sites", "A site administrator needs at least one site.")
         if role == Role.USER and not data.get("person"):
@@ -101,3 +109,55 @@ def check_password(password: str, user=None) -> None:
     """Django's password rules (length, common passwords, likeness to the name); raises
     ValidationError with what is wrong."""
     password_validation.validate_password(password, user)
+
+
+class AccountPageForm(AccountForm):
+    """The accounts page's form: :class:`AccountForm` (the CLI's, so both accept and refuse the
+    same accounts) and the password an administrator sets.
+
+    A new account gets the password typed here and must change it at first sign-in, as one made
+    with ``calltally account add``; on an existing account a password typed here resets it, and
+    the account must choose a new one at its next sign-in. An LDAP account needs none.
+    """
+
+    password1 = forms.CharField(label="Password", required=False, strip=False,
+                                widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+                                help_text="The account must change it at first sign-in.")
+    password2 = forms.CharField(label="Password again", required=False, strip=False,
+                                widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+
+    def __init__(self, *args, editor=None, **kwargs):
+        # ``editor``: the signed-in user, who may not take their own administration away.
+        self.editor = editor
+        super().__init__(*args, **kwargs)
+        if self.instance is not None:
+            self.fields["password1"].label = "New password"
+            self.fields["password1"].help_text = ("Leave empty to keep the password. A new one must be changed "
+                                                  "at the next sign-in.")
+            self.fields["password2"].label = "New password again"
+
+    def clean(self):
+        data = super().clean()
+        first, second = data.get("password1") or "", data.get("password2") or ""
+        if first != second:
+            self.add_error("password2", "The two passwords differ.")
+        elif first:
+            probe = self.instance or get_user_model()(username=data.get("username") or "")
+            try:
+                check_password(first, probe)
+            except ValidationError as exc:
+                self.add_error("password1", exc)
+        elif self.instance is None and not data.get("ldap"):
+            self.add_error("password1", "A new account needs a password (or signs in with LDAP).")
+        editor = self.editor
+        if editor is not None and self.instance is not None and self.instance.pk == editor.pk:
+            if data.get("role") and data["role"] != Role.ADMINISTRATOR:
+                self.add_error("role", "You cannot take your own administrator role away: ask another administrator.")
+            if "active" in data and not data["active"]:
+                self.add_error("active", "You cannot deactivate the account you are signed in with.")
+        return data
+
+    def save(self, password=None, must_change_password=None):
+        password = self.cleaned_data.get("password1") or None
+        # Whoever chose this password is not the account: it must choose its own.
+        return super().save(password=password, must_change_password=True if password else None)

@@ -1,5 +1,11 @@
-from django.urls import path  # noqa: F401  (the app's pages are added here)
+from django.urls import path
 
-from . import views  # noqa: F401
+from . import views
 
-urlpatterns = []
+urlpatterns = [
+    path("accounts/", views.AccountListView.as_view(), name="account_list"),
+    path("accounts/add/", views.AccountEditView.as_view(), name="account_add"),
+    path("accounts/<int:pk>/edit/", views.AccountEditView.as_view(), name="account_edit"),
+    path("accounts/<int:pk>/unlock/", views.AccountUnlockView.as_view(), name="account_unlock"),
+    path("accounts/<int:pk>/delete/", views.AccountDeleteView.as_view(), name="account_delete"),
+]
