@@ -1,5 +1,7 @@
-from django.urls import path  # noqa: F401  (the app's pages are added here)
+from django.urls import path
 
-from . import views  # noqa: F401
+from . import views
 
-urlpatterns = []
+urlpatterns = [
+    path("audit/", views.AuditEventListView.as_view(), name="event_list"),
+]
