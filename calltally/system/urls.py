@@ -1,5 +1,9 @@
-from django.urls import path  # noqa: F401  (the app's pages are added here)
+from django.urls import path
 
-from . import views  # noqa: F401
+from . import views
 
-urlpatterns = []
+urlpatterns = [
+    path("settings/", views.SettingsView.as_view(), name="settings"),
+    path("settings/<slug:section>/", views.SettingsView.as_view(), name="settings_section"),
+    path("settings/logo.img", views.LogoView.as_view(), name="logo"),
+]
