@@ -19,6 +19,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
 from calltally.drivers.base import decode
+from calltally.jobs.forms import ReprocessForm
 from calltally.spool.storage import Spool
 from calltally.webkit import display
 from calltally.webkit.views import ObjectDetailView, ObjectListView, Page
@@ -265,7 +266,16 @@ class DiscardedListView(CallScope, ObjectListView):
 
     def get(self, request, *args, **kwargs):
         self.undefined_url = optional_url("directory:undefined_list")
+        self.reprocess_url = optional_url("jobs:reprocess")
         return super().get(request, *args, **kwargs)
 
     def context(self, **extra) -> dict:
-        return super().context(undefined_url=getattr(self, "undefined_url", None), **extra)
+        reprocess_form = None
+        if getattr(self, "reprocess_url", None):
+            # The jobs app's own form (the one its page validates with), offered for the site and
+            # reason the list is filtered by.
+            reprocess_form = ReprocessForm(scope=self.scope, auto_id="reprocess_%s", initial={
+                "site": self.request.GET.get("site", ""), "reason": self.request.GET.get("reason", "")})
+        return super().context(undefined_url=getattr(self, "undefined_url", None),
+                               reprocess_url=getattr(self, "reprocess_url", None), reprocess_form=reprocess_form,
+                               **extra)

@@ -277,3 +277,20 @@ def test_the_discarded_list_needs_as_many_queries_for_fifty_records_as_for_five(
     for _ in range(45):
         make_discarded(rome)
     assert queries(admin, reverse("calls:discarded_list")) == few
+
+
+def test_the_discarded_list_offers_to_reprocess_the_site_and_reason_it_shows(role_client, rome, new_york):
+    from calltally.jobs.models import Job
+
+    make_discarded(rome)
+    client = role_client("site-admin", sites=[rome])
+    page = text(client.get(reverse("calls:discarded_list") + "?site=ROM&reason=extension_not_configured"))
+    assert f'action="{reverse("jobs:reprocess")}"' in page and "data-confirm" in page
+    form = client.get(reverse("calls:discarded_list") + "?site=ROM&reason=extension_not_configured"
+                      ).context["reprocess_form"]
+    assert [site.code for site in form.fields["site"].queryset] == ["ROM"]  # only the sites it runs
+    assert form["site"].value() == "ROM" and form["reason"].value() == "extension_not_configured"
+    response = client.post(reverse("jobs:reprocess"), {"site": "ROM", "reason": "extension_not_configured"})
+    assert response.status_code == 302
+    job = Job.objects.get()
+    assert (job.kind, job.site.code, job.reason) == ("reprocess", "ROM", "extension_not_configured")
