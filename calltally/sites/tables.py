@@ -28,7 +28,8 @@ class SiteTable(BaseTable):
     extension_count = tables.Column(verbose_name="Extensions", attrs=NUM)
     connection_count = tables.Column(verbose_name="Connections", attrs=NUM)
     tariff = tables.Column(verbose_name="Tariff plan", default="—")
-    reading = tables.Column(verbose_name="Records", accessor="reading_problem", orderable=False)
+    # An empty problem is news too ("read"): the column renders every value, the empty one included.
+    reading = tables.Column(verbose_name="Records", accessor="reading_problem", orderable=False, empty_values=())
     enabled = tables.BooleanColumn(verbose_name="Enabled")
 
     class Meta(BaseTable.Meta):

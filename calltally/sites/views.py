@@ -12,6 +12,7 @@ import json
 from django import forms
 from django.contrib import messages
 from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import NoReverseMatch, reverse
 from django_tables2 import RequestConfig
 
@@ -72,7 +73,8 @@ class SiteListView(SitePage, kit.ObjectListView):
         connections = (Connection.objects.filter(site=OuterRef("pk")).order_by().values("site")
                        .annotate(n=Count("pk")).values("n"))
         # Subqueries, not joins: two counted relations joined together would multiply each other.
-        return Site.objects.annotate(extension_count=Subquery(extensions), connection_count=Subquery(connections),
+        return Site.objects.annotate(extension_count=Coalesce(Subquery(extensions), 0),
+                                     connection_count=Coalesce(Subquery(connections), 0),
                                      tariff=Subquery(default_plan))
 
 

@@ -57,6 +57,7 @@ def test_the_site_list_shows_each_site_with_its_plan_and_extension_plan(admin_cl
     assert "Rome office" in page and "New York office" in page
     assert "America/New_York" in page and "2-5 digits" in page and "3-4 digits" in page
     assert "Carrier A business" in page
+    assert "not read as calls" not in page and ">read<" in page
 
 
 def test_a_site_administrator_sees_only_their_sites_and_another_site_is_a_404(role_client, rome, new_york):
@@ -177,6 +178,9 @@ def test_the_site_detail_says_when_records_are_not_being_read_as_calls(admin_cli
     rome.save()
     page = text(admin_client.get(reverse("sites:site_detail", args=["ROM"])))
     assert "Records are not being read as calls" in page and "none of 826 records" in page
+    listed = text(admin_client.get(reverse("sites:site_list") + "?reading=problem"))
+    assert "Rome office" in listed and "not read as calls" in listed
+    assert "Rome office" not in text(admin_client.get(reverse("sites:site_list") + "?reading=read"))
 
 
 def test_the_site_detail_shows_each_connection_with_its_live_state_and_no_secret(admin_client, rome, plan):
