@@ -80,6 +80,8 @@ class SiteForm(forms.ModelForm):
             "code": "1 to 32 letters, digits, - or _. It names the site's spool folder and cannot change later.",
         }
 
+    rest_legend = "More"  # the group of the fields a page adds
+
     def __init__(self, *args, scope=None, **kwargs):
         self.scope = scope
         super().__init__(*args, **kwargs)
@@ -102,7 +104,7 @@ class SiteForm(forms.ModelForm):
                 shown.append({"legend": legend, "fields": fields})
         rest = [self[name] for name in self.fields if name not in grouped]
         if rest:
-            shown.append({"legend": "More", "fields": rest})
+            shown.append({"legend": self.rest_legend, "fields": rest})
         return shown
 
     def clean_code(self) -> str:

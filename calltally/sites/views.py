@@ -118,6 +118,7 @@ class SiteEditForm(SiteForm):
     """The site form and, beside it, the site's default tariff plan (a tariff belongs to rating,
     a layer above sites: the page joins them, as `calltally site set --tariff` does)."""
 
+    rest_legend = "Tariff"
     tariff = forms.ModelChoiceField(
         label="Default tariff plan", queryset=TariffPlan.objects.all(), required=False,
         empty_label="No tariff: calls are not priced",
