@@ -183,6 +183,8 @@ PASSWORD_HASHERS = [
 ]
 AUTHENTICATION_BACKENDS = [
     "calltally.web.signin.LockoutBackend",
+    # Accounts marked "ldap" sign in by a bind to CALLTALLY_LDAP_URL, and only so.
+    "calltally.accounts.signin.LdapBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 # After LOGIN_FAILURE_LIMIT failed sign-ins with one username from one address, that pair is
