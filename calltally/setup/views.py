@@ -51,6 +51,8 @@ SITE_FIELDS = {"site": IDENTITY, "pbx": PBX, "numbering": NUMBERING, "locale": L
 STATE = "setup-wizard"  # the session key of the wizard under way
 FINISHED = "setup-finished"  # the session key of the last site set up (its secrets shown once)
 LISTENERS = ("ftp", "tcp-listen")
+# The secrets the PBX itself must be given (the others, CallTally's logins to the PBX, are only typed in).
+GIVEN_TO_THE_PBX = {("ftp", "password"), ("http-push", "token")}
 
 
 class Abort(Exception):
@@ -260,7 +262,7 @@ class WizardView(kit.Page):
             show_once = {}
         for name in schema.secrets(kind):
             typed = post.get(f"option_{name}")
-            if typed and name in ("password", "token"):
+            if typed and (kind, name) in GIVEN_TO_THE_PBX:
                 show_once[name] = typed  # what the PBX must be given, shown once at the end
         if form.generated_token:
             show_once["token"] = form.generated_token
