@@ -63,6 +63,12 @@ def passwords():
     return {"admin": "admin"}
 
 
+@pytest.fixture(scope="package")
+def journey():
+    """What one step of the journey learnt for the next ones (the FTP login the wizard showed, say)."""
+    return {}
+
+
 class Browsing:
     """The browser contexts of one test: fresh ones, watched, closed at its end."""
 
@@ -116,6 +122,11 @@ def change_password(page, old: str, new: str) -> None:
     page.get_by_label("New password confirmation").fill(new)
     page.get_by_role("button", name="Change password").click()
     page.wait_for_load_state()
+
+
+def field(scope, label: str):
+    """The form control labelled ``label`` (a required field's label ends with a star)."""
+    return scope.get_by_label(re.compile(r"^\s*" + re.escape(label) + r"\s*\*?\s*$"))
 
 
 def open_menu(page, group: str, item: str) -> None:

@@ -55,7 +55,9 @@ class Service:
         self.data_dir = root / "data"
         self.web_port = free_port()
         self.base_url = f"http://127.0.0.1:{self.web_port}"
-        self.ftp_port = free_port()  # for the FTP connection the setup wizard makes
+        # For the connections the setup wizard makes: the first site's FTP server, the second's TCP listener.
+        self.ftp_port = free_port()
+        self.second_port = free_port()
         self.log_path = root / "up.log"
         self.process: subprocess.Popen | None = None
         self._log = None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import ftplib
 import io
+import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -32,10 +33,22 @@ def records(day: dt.date) -> bytes:
     return FIXTURE.read_bytes().replace(FIXTURE_DAY.encode(), day.strftime("%Y/%m/%d").encode())
 
 
-def push(port: int, username: str, password: str, name: str, data: bytes) -> str:
-    """Upload one file as a PBX's billing push does; the server's reply to the STOR (226 once spooled)."""
+def push(port: int, username: str, password: str, name: str, data: bytes, wait: float = 30) -> str:
+    """Upload one file as a PBX's billing push does; the server's reply to the STOR (226 once spooled).
+
+    The Recorder starts a new connection's server within seconds of its creation: until then the
+    PBX's connection is refused, and it tries again, as a PBX does.
+    """
+    deadline = time.monotonic() + wait
     with ftplib.FTP() as ftp:
-        ftp.connect("127.0.0.1", port, timeout=30)
+        while True:
+            try:
+                ftp.connect("127.0.0.1", port, timeout=30)
+                break
+            except ConnectionRefusedError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
         ftp.login(username, password)
         reply = ftp.storbinary(f"STOR {name}", io.BytesIO(data))
         ftp.quit()

@@ -15,7 +15,7 @@ import time
 from playwright.sync_api import expect
 
 from . import pbx
-from .conftest import ADMIN_PASSWORD, change_password, open_menu, sign_in
+from .conftest import ADMIN_PASSWORD, change_password, field, open_menu, sign_in
 
 # A service's state follows a request within a few seconds (the supervisor polls each second,
 # the page refreshes itself); a busy two-core machine can take longer.
@@ -26,8 +26,30 @@ MINING_SECONDS = 45
 JOB_TIMEOUT = 60_000
 
 SITE = "WAW"
-FTP_USERNAME = "ipoffice"
-FTP_PASSWORD = "smdr-push-2026"
+SECOND_SITE = "KRK"
+PLAN = "PL-Carrier-2026"
+PLAN_FILE = f"""\
+name = "{PLAN}"
+carrier = "Polish carrier"
+currency = "PLN"
+valid_from = "2026-01-01"
+directions = ["outbound"]
+default_band = "all"
+
+[[rates]]
+prefix = "*"
+destination = "Rest of the world"
+rate_per_minute = "1.2000"
+first_increment = 60
+next_increment = 60
+
+[[rates]]
+prefix = "48"
+destination = "Poland"
+category = "national"
+rate_per_minute = "0.1500"
+connection_fee = "0.0500"
+"""
 PEOPLE_HEADER = "username,first_name,last_name,email,site,extension\n"
 ANNA = "anna,Anna,Nowak,anna.nowak@example.com,WAW,4001\n"
 
@@ -65,6 +87,113 @@ def test_the_first_sign_in_as_admin_must_choose_a_new_password(browsing, passwor
     expect(page).not_to_have_url(re.compile(r"/(password|login)/"))
     expect(page.get_by_role("button", name="admin", exact=True)).to_be_visible()
     browsing.shot(page, "home after sign-in")
+
+
+def next_step(page, expected_step: str) -> None:
+    page.get_by_role("button", name="Next").click()
+    expect(page.locator("[aria-current=step]")).to_contain_text(expected_step)
+
+
+def test_the_setup_wizard_makes_a_site_receiving_by_ftp_with_a_tariff_then_a_second_pbx(admin_page, browsing,
+                                                                                         journey, tmp_path):
+    page = admin_page
+    page.goto("/")
+    open_menu(page, "Configuration", "Setup wizard")
+    expect(page.locator("[aria-current=step]")).to_contain_text("Site")
+    field(page, "Code").fill(SITE)
+    field(page, "Name").fill("Warsaw office")
+    browsing.shot(page, "site")
+    next_step(page, "PBX")
+
+    # The PBX model found from a file it wrote.
+    page.get_by_label("Sample of the PBX's records").set_input_files(
+        files=[{"name": "smdr-sample.txt", "mimeType": "text/plain", "buffer": pbx.records(pbx.call_day())}])
+    page.get_by_role("button", name="Detect the driver").click()
+    expect(page.get_by_role("table").filter(has_text="What each driver made")).to_contain_text("avaya_ipo")
+    expect(field(page, "PBX brand and model (driver)")).to_have_value("avaya_ipo")
+    browsing.shot(page, "driver detected from a sample")
+    next_step(page, "How records arrive")
+
+    page.get_by_label("How the PBX delivers its records").select_option("ftp")
+    expect(field(page, "port")).to_be_visible()
+    field(page, "port").fill(str(browsing.service.ftp_port))
+    field(page, "username").fill("ipoffice")
+    # The password is left empty: the wizard makes one and shows it once, at the end.
+    page.get_by_role("button", name="Test connection").click()
+    expect(page.get_by_role("status").filter(has_text="Test passed")).to_be_visible()
+    browsing.shot(page, "ftp connection tested")
+    next_step(page, "Extensions")
+
+    field(page, "Extension digits, fewest").fill("4")
+    field(page, "Extension digits, most").fill("4")
+    browsing.shot(page, "extension plan")
+    next_step(page, "Country, time and money")
+
+    field(page, "Country (ISO code)").fill("PL")
+    field(page, "Time zone").select_option("Europe/Warsaw")
+    field(page, "Currency (ISO code)").fill("PLN")
+    field(page, "Outside-line access codes").fill("0")
+    browsing.shot(page, "country, time and money")
+    next_step(page, "Tariff")
+
+    plan = tmp_path / "pl-carrier-2026.toml"
+    plan.write_text(PLAN_FILE)
+    page.get_by_label(re.compile("^Upload a plan file")).check()
+    field(page, "Plan file or rate deck").set_input_files(plan)
+    browsing.shot(page, "tariff file")
+    next_step(page, "Finish")
+    review = page.locator("main")
+    expect(review).to_contain_text("avaya_ipo")
+    expect(review).to_contain_text(f"plan {PLAN}")
+    browsing.shot(page, "review")
+
+    # "New PBX" stores this site and starts again for the next one, saying where the PBX must send.
+    page.get_by_role("button", name="New PBX").click()
+    finished = page.locator("#finished")
+    expect(finished).to_contain_text(f"Site {SITE} (Warsaw office) is set up")
+
+    def shown(label: str) -> str:
+        return finished.locator("dt", has_text=re.compile(f"^{label}$")).locator("xpath=following-sibling::dd[1]") \
+            .inner_text().strip()
+
+    journey["ftp"] = {"port": int(shown("Port")), "username": shown("User"), "password": shown("Password")}
+    assert journey["ftp"]["port"] == browsing.service.ftp_port
+    assert journey["ftp"]["username"] == "ipoffice"
+    assert len(journey["ftp"]["password"]) >= 12, journey["ftp"]
+    expect(page.locator("[aria-current=step]")).to_contain_text("Site")
+    browsing.shot(page, "first site set up, the wizard again for the next")
+
+    # The second PBX: a Panasonic sending SMDR over TCP, priced with the plan the first one brought.
+    field(page, "Code").fill(SECOND_SITE)
+    field(page, "Name").fill("Kraków branch")
+    next_step(page, "PBX")
+    field(page, "PBX brand and model (driver)").select_option("panasonic")
+    next_step(page, "How records arrive")
+    page.get_by_label("How the PBX delivers its records").select_option("tcp-listen")
+    expect(field(page, "port")).to_be_visible()
+    field(page, "port").fill(str(browsing.service.second_port))
+    next_step(page, "Extensions")
+    field(page, "Extension digits, fewest").fill("3")
+    field(page, "Extension digits, most").fill("3")
+    next_step(page, "Country, time and money")
+    field(page, "Country (ISO code)").fill("PL")
+    field(page, "Local area code").fill("12")
+    field(page, "Time zone").select_option("Europe/Warsaw")
+    field(page, "Currency (ISO code)").fill("PLN")
+    field(page, "Outside-line access codes").fill("9")
+    next_step(page, "Tariff")
+    page.get_by_label("A plan already loaded").check()
+    field(page, "Plan").select_option(label=PLAN)
+    next_step(page, "Finish")
+    browsing.shot(page, "second pbx reviewed")
+    page.get_by_role("button", name="Finish").click()
+    expect(page.locator("#finished")).to_contain_text(f"Site {SECOND_SITE} (Kraków branch) is set up")
+    browsing.shot(page, "second site set up")
+
+    open_menu(page, "Configuration", "Sites")
+    for code in (SITE, SECOND_SITE):
+        expect(page.get_by_role("link", name=code, exact=True)).to_be_visible()
+    browsing.shot(page, "both sites listed")
 
 
 def test_a_people_file_with_a_wrong_row_is_shown_then_imported_once_corrected(admin_page, browsing, tmp_path):
@@ -134,24 +263,30 @@ def test_an_account_code_is_created_then_found_by_filter_and_sort(admin_page, br
     browsing.shot(page, "found by its description")
     page.get_by_role("link", name="Reset").click()
 
-    page.get_by_label("Valid on site").select_option(SITE)
+    # Valid on the site counts the codes of every site too; those alone are "every site".
+    page.get_by_label("Valid on site").select_option(label="Every site (multisite)")
     page.get_by_role("button", name="Filter").click()
-    expect(page.locator("table tbody tr")).to_have_count(2)
+    expect(page.locator("table tbody tr")).to_have_count(1)
+    expect(page.locator("table tbody")).to_contain_text("Legal")
     page.get_by_role("link", name="Reset").click()
 
-    header = page.locator("table thead").get_by_role("link", name="Code", exact=True)
+    # A sorted column's header shows its direction (an arrow, part of the link's name).
+    header = page.locator("table thead").get_by_role("link", name=re.compile(r"^Code\b"))
     header.click()
     expect(page).to_have_url(re.compile(r"sort=code"))
     assert codes_shown(page) == ["2040", "4711", "9300"]
-    page.locator("table thead").get_by_role("link", name="Code", exact=True).click()
+    header.click()
     expect(page).to_have_url(re.compile(r"sort=-code"))
     assert codes_shown(page) == ["9300", "4711", "2040"]
     browsing.shot(page, "sorted by code, descending")
 
 
 def test_records_pushed_by_ftp_become_calls_and_calls_discarded_for_undefined_extensions(admin_page, browsing,
-                                                                                         service):
-    reply = pbx.push(service.ftp_port, FTP_USERNAME, FTP_PASSWORD, "smdr-0001.txt", pbx.records(pbx.call_day()))
+                                                                                         journey):
+    # The PBX logs in with what the wizard said to enter in it.
+    login = journey["ftp"]
+    reply = pbx.push(login["port"], login["username"], login["password"], "smdr-0001.txt",
+                     pbx.records(pbx.call_day()))
     assert reply.startswith("226"), reply
     page = admin_page
     page.goto("/")
@@ -167,8 +302,12 @@ def test_records_pushed_by_ftp_become_calls_and_calls_discarded_for_undefined_ex
     open_menu(page, "Operations", "System status")
     browsing.shot(page, "system status after the records arrived")
     open_menu(page, "Operations", "Recorder files")
-    expect(page.get_by_text("4002", exact=False).first).to_be_visible()
-    browsing.shot(page, "the records as received")
+    with page.expect_navigation():  # the site list submits itself
+        page.get_by_label("Site", exact=True).select_option(SITE)
+    page.get_by_label("Search the record text").fill("Piotr")
+    page.get_by_role("button", name="Show").click()
+    expect(page.locator("main")).to_contain_text("Piotr Wiśniewski")
+    browsing.shot(page, "the records as received, searched")
 
 
 def test_undefined_extensions_created_and_reprocessed_bring_their_calls_to_billing_home(admin_page, browsing):
