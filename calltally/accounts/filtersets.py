@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import django_filters
+from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
 from calltally.sites.models import Site
 
 from .models import Role
+
+YES_NO = [("", "Any"), ("true", "Yes"), ("false", "No")]
 
 
 class AccountFilterSet(django_filters.FilterSet):
@@ -18,8 +21,8 @@ class AccountFilterSet(django_filters.FilterSet):
                                        label="Role")
     site = django_filters.ModelChoiceFilter(field_name="account__sites", queryset=Site.objects.all(),
                                             to_field_name="code", empty_label="Any site", label="Site")
-    is_active = django_filters.BooleanFilter(label="Active")
-    ldap = django_filters.BooleanFilter(field_name="account__ldap", label="LDAP")
+    is_active = django_filters.BooleanFilter(label="Active", widget=forms.Select(choices=YES_NO))
+    ldap = django_filters.BooleanFilter(field_name="account__ldap", label="LDAP", widget=forms.Select(choices=YES_NO))
 
     class Meta:
         model = get_user_model()

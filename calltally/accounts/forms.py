@@ -130,6 +130,10 @@ class AccountPageForm(AccountForm):
         # ``editor``: the signed-in user, who may not take their own administration away.
         self.editor = editor
         super().__init__(*args, **kwargs)
+        # Boxes to tick rather than a list that needs Ctrl to pick several.
+        sites = self.fields["sites"]
+        sites.widget = forms.CheckboxSelectMultiple()
+        sites.widget.choices = sites.choices
         if self.instance is not None:
             self.fields["password1"].label = "New password"
             self.fields["password1"].help_text = ("Leave empty to keep the password. A new one must be changed "

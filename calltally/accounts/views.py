@@ -90,6 +90,8 @@ class AccountEditView(AccountPage, ObjectEditView):
         return self.url("list")
 
     def context(self, **extra) -> dict:
+        if "cancel_url" in extra:
+            extra["cancel_url"] = extra["cancel_url"] or self.url("list")
         obj = extra.get("object")
         if obj is not None:
             extra.update(locked=obj.username in locked_usernames([obj.username]), server_zone=settings.TIME_ZONE,

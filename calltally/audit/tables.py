@@ -54,10 +54,11 @@ class AuditEventTable(BaseTable):
         # The trail spans every site: the server's time zone, with its offset.
         return display.local_time(value, settings.TIME_ZONE)
 
-    def render_action(self, value, record):
-        return display.badge(value.replace("_", "-"), record.get_action_display())
+    def render_action(self, record):
+        # django-tables2 hands a choices field's label as the value: the class needs the code.
+        return display.badge(record.action, record.get_action_display())
 
-    def value_action(self, value, record):
+    def value_action(self, record):
         return record.get_action_display()
 
     def render_object(self, value, record):

@@ -3,6 +3,8 @@ object and text, with what each change changed; exported as CSV like every list.
 
 from __future__ import annotations
 
+from django.urls import reverse
+
 from calltally.webkit.views import ObjectListView
 
 from .filtersets import AuditEventFilterSet
@@ -22,6 +24,9 @@ class AuditEventListView(ObjectListView):
     lazy_pagination = True
     export_name = "audit-log.csv"
     empty_hint = "Sign-ins, changes, exports and recalculations are recorded here as they happen."
+
+    def breadcrumbs(self):
+        return [("Home", reverse("home")), ("Audit log", None)]
 
     @property
     def verbose_name(self) -> str:

@@ -119,6 +119,8 @@ class LogoForm(forms.Form):
     def __init__(self, data=None, files=None, *, instance=None, scope=None, **kwargs):
         self.instance = instance or ReportLogo.load()
         super().__init__(data, files, **kwargs)
+        if not self.instance.present:
+            del self.fields["remove"]
 
     def clean(self):
         data = super().clean()

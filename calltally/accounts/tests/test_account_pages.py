@@ -73,6 +73,9 @@ def test_the_list_shows_role_person_sites_cost_center_last_sign_in_and_lockout(a
     assert "locked" in rows["carla"].get_cell("locked") and rows["boss"].get_cell("locked") == ""
     filtered = admin.get(reverse("accounts:account_list"), {"role": "site-admin"})
     assert [row.record.username for row in filtered.context["table"].page.object_list] == ["rome-admin"]
+    get_user_model().objects.filter(username="carla").update(is_active=False)
+    inactive = admin.get(reverse("accounts:account_list"), {"is_active": "false"})
+    assert [row.record.username for row in inactive.context["table"].page.object_list] == ["carla"]
 
 
 def test_the_list_exports_its_filtered_rows_as_csv(admin, role_client, org):

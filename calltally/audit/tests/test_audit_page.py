@@ -65,6 +65,7 @@ def test_events_show_account_address_time_with_offset_and_the_change(admin, trai
     assert "2026-03-02 09:15:00 +01:00" in body
     assert "192.0.2.44" in body and "mallory" in body
     assert "<del>Rome</del> → <ins>Roma</ins>" in body
+    assert '<span class="badge badge-sign_in_failed">Sign-in failed</span>' in body
     assert "timezone" not in body.split("<del>Rome</del>")[0].rsplit("<ul", 1)[-1]  # unchanged fields left out
 
 
