@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.test import Client
+from django.core.exceptions import PermissionDenied
+from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from calltally.accounts.models import Account, Role
+from calltally.accounts.signin import LdapBackend
 from calltally.audit.choices import Action
 from calltally.audit.models import AuditEvent
 from calltally.directory.models import Person
@@ -65,10 +67,7 @@ def test_a_wrong_or_empty_directory_password_is_a_failed_sign_in(with_passwords)
     # The empty one never reaches the directory: the form wants a password first.
     assert AuditEvent.objects.filter(action=Action.SIGN_IN_FAILED, username="alice").count() == 1
     assert not AuditEvent.objects.filter(action=Action.SIGN_IN).exists()
-    from django.core.exceptions import PermissionDenied
-    from django.test import RequestFactory
 
-    from calltally.accounts.signin import LdapBackend
     with pytest.raises(PermissionDenied):  # an empty password would be an anonymous bind
         LdapBackend().authenticate(RequestFactory().post("/login/"), username="alice", password="")
 

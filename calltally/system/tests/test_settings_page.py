@@ -12,8 +12,10 @@ from django.urls import reverse
 
 from calltally.audit.choices import Action
 from calltally.audit.models import AuditEvent
+from calltally.directory.models import Person
+from calltally.directory.tests.conftest import directory, slapd_server  # noqa: F401 - the fixtures
 from calltally.system.images import MAX_BYTES, ImageError, check_image
-from calltally.system.models import ReportLogo, RetentionSettings
+from calltally.system.models import LdapStatus, ReportLogo, RetentionSettings
 
 pytestmark = pytest.mark.django_db
 SETTINGS = "/settings/"
@@ -151,3 +153,17 @@ def test_the_ldap_settings_are_shown_as_read_with_the_password_only_as_set(admin
     sync = admin.post(reverse("system:settings_section", args=["ldap-sync"]), follow=True)
     assert b"Last sync" in sync.content
     assert AuditEvent.objects.filter(details__sync="ldap", details__ok=False).exists()
+
+
+def test_ldap_test_and_sync_now_against_a_real_directory_keep_their_last_result(admin, directory, make_site):  # noqa: F811
+    make_site("HQ")
+    tested = admin.post(reverse("system:settings_section", args=["ldap-test"]), follow=True)
+    assert b"the search finds 4 entries" in tested.content
+    synced = admin.post(reverse("system:settings_section", args=["ldap-sync"]), follow=True)
+    assert b"4 entries: 4 created" in synced.content
+    assert Person.objects.filter(username__in=["alice", "bob", "carol", "dave"]).count() == 4
+    status = LdapStatus.load()
+    assert status.last_test_ok and status.last_sync_ok and status.last_sync_report["created"] == 4
+    page = admin.get(SETTINGS)
+    assert b"Last test" in page.content and b"Last sync" in page.content
+    assert directory.url.encode() in page.content
