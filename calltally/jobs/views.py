@@ -9,7 +9,7 @@ have no job pages.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import BadRequest, PermissionDenied
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
@@ -167,7 +167,7 @@ class ReprocessView(kit.Page):
         if not form.is_valid():
             if "site" in form.errors:
                 raise PermissionDenied(" ".join(form.errors["site"]))
-            raise Http404(form.errors.as_text())
+            raise BadRequest(" ".join(str(e) for errors in form.errors.values() for e in errors))
         job = form.submit(request)
         if job is None:
             # The same run waits or runs already: show that one rather than an error page.

@@ -197,3 +197,8 @@ def test_an_administrator_may_reprocess_every_site_and_a_site_administrator_may_
     assert Job.objects.get().site is None
     assert role_client("site-admin", sites=[priced]).post(reverse("jobs:reprocess"), {}).status_code == 403
     assert Job.objects.count() == 1
+
+
+def test_reprocess_with_a_reason_that_does_not_exist_is_a_bad_request(priced, admin_client):
+    assert admin_client.post(reverse("jobs:reprocess"), {"site": "HQ", "reason": "bogus"}).status_code == 400
+    assert not Job.objects.exists()
