@@ -104,10 +104,11 @@ class CallTable(BaseTable):
 
 class DiscardedCallTable(BaseTable):
     received = tables.Column(verbose_name="Received (site time)", attrs={"td": {"class": "nowrap"}})
-    site = tables.Column(order_by=("site__code", "-received"))
+    # On a tablet the raw record keeps the room: the site, detail and extension give way.
+    site = tables.Column(order_by=("site__code", "-received"), attrs=from_width("lg"))
     reason = tables.Column()
-    detail = tables.Column()
-    extension_number = tables.Column(verbose_name="Extension")
+    detail = tables.Column(attrs=from_width("xl"))
+    extension_number = tables.Column(verbose_name="Extension", attrs=from_width("lg"))
     segment = tables.Column(verbose_name="Spool file", order_by=("segment__day", "raw_offset"))
     raw_offset = tables.Column(verbose_name="Offset", attrs=NUM)
     raw_text = tables.Column(verbose_name="Raw record", orderable=False)
