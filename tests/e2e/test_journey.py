@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 
 from . import pbx
 from .conftest import ADMIN_PASSWORD, change_password, field, open_menu, sign_in
+from .harness import TABLET
 
 # A service's state follows a request within a few seconds (the supervisor polls each second,
 # the page refreshes itself); a busy two-core machine can take longer.
@@ -52,6 +53,48 @@ connection_fee = "0.0500"
 """
 PEOPLE_HEADER = "username,first_name,last_name,email,site,extension\n"
 ANNA = "anna,Anna,Nowak,anna.nowak@example.com,WAW,4001\n"
+
+
+# Where each "Cost" column ends against the box that shows it (its scrolling wrapper, the window):
+# a cost cut off at the edge, or hidden behind a sideways scroll, is listed.
+COST_CLIPPED = """() => {
+  const problems = [];
+  for (const th of document.querySelectorAll("main table thead th")) {
+    if (th.textContent.trim().replace(/[▲▼]/g, "").trim() !== "Cost") continue;
+    const table = th.closest("table");
+    const box = (th.closest(".table-responsive") || table.parentElement).getBoundingClientRect();
+    const right = Math.min(box.right, window.innerWidth) + 1;
+    const column = th.cellIndex;
+    const cells = [th, ...[...table.tBodies].flatMap(body => [...body.rows].map(row => row.cells[column]))];
+    for (const cell of cells) {
+      if (!cell) continue;
+      const rect = cell.getBoundingClientRect();
+      if (rect.right > right || cell.scrollWidth > cell.clientWidth + 1) {
+        problems.push(`${cell.textContent.trim()} ends at ${Math.round(rect.right)} px of ${Math.round(right - 1)}`);
+      }
+    }
+  }
+  return problems;
+}"""
+
+
+def column(page, name: str) -> list[str]:
+    """The texts of the column headed ``name`` in the page's first table (badges left out)."""
+    return page.evaluate("""(name) => {
+      const table = document.querySelector("main table");
+      const th = [...table.tHead.rows[0].cells].find(cell => cell.textContent.replace(/[▲▼]/g, "").trim() === name);
+      return [...table.tBodies[0].rows].map(row => {
+        const cell = row.cells[th.cellIndex].cloneNode(true);
+        cell.querySelectorAll(".badge").forEach(badge => badge.remove());
+        return cell.textContent.trim();
+      });
+    }""", name)
+
+
+def assert_costs_in_view(page) -> None:
+    expect(page.locator("main table thead th").filter(has_text=re.compile(r"^\s*Cost\b")).first).to_be_visible()
+    clipped = page.evaluate(COST_CLIPPED)
+    assert not clipped, f"the Cost column is cut off at {page.viewport_size['width']} px: {clipped}"
 
 
 def reload_until(page, check, seconds: float) -> None:
@@ -334,6 +377,59 @@ def test_undefined_extensions_created_and_reprocessed_bring_their_calls_to_billi
     for number in pbx.UNDEFINED:
         expect(latest).to_contain_text(number)
     browsing.shot(page, "billing home with the calls")
+    assert_costs_in_view(page)
+
+
+ANNA_FIRST_PASSWORD = "Given-by-admin-5512"
+ANNA_PASSWORD = "Anna-chose-this-8830"
+
+
+def test_a_user_account_sees_only_the_calls_of_its_own_person(admin_page, browsing):
+    page = admin_page
+    page.goto("/")
+    # A call of someone else, by its address: anna will try it.
+    open_menu(page, "Calls", "Calls")
+    field(page.get_by_role("form", name="Filters"), "Extension").fill("4002")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.locator("table tbody tr").first).to_contain_text("4002")
+    other_call = page.locator("table tbody tr").first.get_by_role("link").first.get_attribute("href")
+    assert re.search(r"/calls/\d+/$", other_call), other_call
+
+    open_menu(page, "Administration", "Accounts")
+    page.get_by_role("link", name=re.compile("^Add account")).first.click()
+    field(page, "Username").fill("anna")
+    field(page, "Role").select_option(label="User")
+    field(page, "Password").fill(ANNA_FIRST_PASSWORD)
+    field(page, "Password again").fill(ANNA_FIRST_PASSWORD)
+    browsing.shot(page, "a user account for anna")
+    page.get_by_role("button", name=re.compile(r"^(Save|Create|Add)")).click()
+    expect(page.get_by_role("cell", name="anna", exact=True)).to_be_visible()
+    browsing.shot(page, "accounts")
+
+    mine = browsing.new_page()
+    sign_in(mine, "anna", ANNA_FIRST_PASSWORD)
+    expect(mine).to_have_url(re.compile(r"/password/$"))  # made by someone else: changed at first sign-in
+    change_password(mine, ANNA_FIRST_PASSWORD, ANNA_PASSWORD)
+    mine.goto("/")
+    browsing.shot(mine, "anna's billing home")
+    expect(mine.locator("main")).not_to_contain_text("4002")
+    open_menu(mine, "Calls", "Calls")
+    rows = mine.locator("table tbody tr")
+    expect(rows).to_have_count(pbx.CALLS_OF_4001)
+    assert set(column(mine, "Extension")) == {"4001"}
+    browsing.shot(mine, "anna's calls only")
+    # Nor by filter, nor by address, nor by export.
+    field(mine.get_by_role("form", name="Filters"), "Extension").fill("4002")
+    mine.get_by_role("button", name="Filter").click()
+    expect(rows).to_have_count(0)
+    answer = mine.goto(other_call)
+    assert answer.status == 404, f"{other_call} answered {answer.status} to anna"
+    browsing.shot(mine, "someone else's call refused")
+    export = mine.request.get("/calls/?export=csv")
+    assert export.ok
+    lines = export.text().strip().splitlines()
+    assert len(lines) == 1 + pbx.CALLS_OF_4001, lines
+    assert not any(number in line for line in lines[1:] for number in pbx.UNDEFINED), lines
 
 
 def test_the_miner_is_stopped_and_started_again_from_the_service_manager(admin_page, browsing):
@@ -374,3 +470,20 @@ def test_a_recalculation_runs_in_the_background_and_its_progress_reaches_done(ad
     expect(page.get_by_role("progressbar", name="Records made again")).to_have_attribute("aria-valuenow", "100")
     expect(page.get_by_role("heading", name="Result")).to_be_visible()
     browsing.shot(page, "recalculation done")
+
+
+
+def test_billing_home_and_the_call_list_fit_a_tablet(browsing, admin_state):
+    page = browsing.new_page(state=admin_state, viewport=TABLET)
+    page.goto("/")
+    expect(page.get_by_role("heading", name="Billing home")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "the page scrolls sideways"
+    browsing.shot(page, "billing home on a tablet")
+    assert_costs_in_view(page)
+    # The menu folds behind its button on a narrow screen.
+    page.get_by_role("button", name="Show the menu").click()
+    open_menu(page, "Calls", "Calls")
+    expect(page.locator("table tbody tr").first).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "the page scrolls sideways"
+    browsing.shot(page, "call list on a tablet")
+    assert_costs_in_view(page)
