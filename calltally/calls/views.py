@@ -11,6 +11,7 @@ discarded records are for those who operate the call's site only.
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -36,6 +37,15 @@ def optional_url(name: str, *args) -> str | None:
         return reverse(name, args=args)
     except NoReverseMatch:
         return None
+
+
+def viewer_url(call: Call) -> str | None:
+    """The call's record among the records around it, in the recorder file viewer (when served)."""
+    base = optional_url("spool:viewer")
+    if base is None or call.segment_id is None:
+        return None
+    query = {"site": call.site.code, "day": call.segment.day.isoformat(), "offset": call.raw_offset}
+    return f"{base}?{urlencode(query)}"
 
 
 class CallScope(Page):
@@ -157,6 +167,7 @@ class CallDetailView(CallScope, ObjectDetailView):
             "account": account,
             # The raw record holds what privacy masks and any code as dialled: for operators only.
             "raw_url": reverse("calls:raw_record", args=[call.pk]) if operates and call.segment_id else None,
+            "viewer_url": viewer_url(call) if operates else None,
         }
         if call.is_merged:
             # The legs may be other people's calls (a ring group): only those in the scope.
@@ -228,6 +239,7 @@ class RawRecordView(CallScope, ObjectDetailView):
                 received = record.received  # as written, rather than nothing
         return {
             "call": call,
+            "viewer_url": viewer_url(call),
             "received": received,
             "path": path,
             "relative_path": f"{call.site.code}/{call.segment.day.isoformat()}.cdr",

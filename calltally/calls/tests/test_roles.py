@@ -72,6 +72,7 @@ def test_a_user_is_shown_no_raw_record_link_and_may_not_open_the_raw_record(alic
     own = calls["alice"]
     page = alice_client.get(reverse("calls:call_detail", args=[own.pk])).content.decode()
     assert reverse("calls:raw_record", args=[own.pk]) not in page
+    assert "/spool/" not in page  # nor one to the recorder file
     assert alice_client.get(reverse("calls:raw_record", args=[own.pk])).status_code == 403
     assert alice_client.get(reverse("calls:raw_record", args=[calls["nora"].pk])).status_code == 403
 
@@ -162,6 +163,9 @@ def test_a_site_administrator_reads_the_raw_records_of_their_sites_only(role_cli
     own = calls["alice"]
     page = client.get(reverse("calls:call_detail", args=[own.pk])).content.decode()
     assert reverse("calls:raw_record", args=[own.pk]) in page
+    viewer = f'{reverse("spool:viewer")}?site=ROM&amp;day=2026-03-02&amp;offset={own.raw_offset}'
+    assert viewer in page
+    assert client.get(viewer.replace("&amp;", "&")).status_code == 200
     assert client.get(reverse("calls:raw_record", args=[own.pk])).status_code == 200
     assert client.get(reverse("calls:raw_record", args=[calls["mark"].pk])).status_code == 404
 
