@@ -120,6 +120,17 @@ def send(mail: MailSettings, email: EmailMessage) -> None:
         raise MailError(f"cannot reach {where}: {exc.strerror or exc}") from None
 
 
+def deliver(to: list[str], subject: str, body: str, attachments: list[tuple[str, bytes, str]] = ()) -> None:
+    """Send a mail with the stored settings (what the scheduler's reports call): ``attachments``
+    as (file name, content, MIME type); :class:`MailError` with the reason if it was not sent."""
+    mail = MailSettings.load()
+    email = message(mail, to, subject, body)
+    for name, content, mime_type in attachments:
+        main, _, sub = mime_type.partition("/")
+        email.add_attachment(content, maintype=main, subtype=sub or "octet-stream", filename=name)
+    send(mail, email)
+
+
 def _sign_in(client: smtplib.SMTP, username: str, password: str) -> None:
     """Sign in with one mechanism, not smtplib's every one in turn: a wrong password then counts
     once against the account on the server (and some servers hang up after the first refusal)."""

@@ -211,3 +211,9 @@ def test_an_account_is_deleted_after_confirmation_but_never_the_own_one(admin, r
     assert not get_user_model().objects.filter(username="gone").exists()
     assert AuditEvent.objects.get(action=Action.DELETE).before["username"] == "gone"
     assert admin.post(reverse("accounts:account_delete", args=[admin.user.pk])).status_code == 403
+
+
+def test_a_new_account_named_like_a_directory_person_is_linked_to_it_on_the_command_line_too(org, cli, monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.StringIO(PASSWORD + "\n"))
+    cli("account", "add", "carla", "--role", "user")
+    assert Account.objects.get(user__username="carla").person.username == "carla"

@@ -11,7 +11,7 @@ from calltally import secretstore
 from calltally.audit.choices import Action
 from calltally.audit.models import AuditEvent
 from calltally.system.forms import MailSettingsForm
-from calltally.system.mail import MailError, send_test
+from calltally.system.mail import MailError, deliver, send_test
 from calltally.system.models import MailSettings, Security
 from calltally.system.services import save_settings
 
@@ -166,3 +166,15 @@ def test_the_settings_page_saves_mail_settings_and_sends_the_test_email(admin, s
     assert len(server.messages) == 1
     assert b"Last test" in answer.content
     assert AuditEvent.objects.filter(action=Action.CONFIGURATION, details__test="smtp").exists()
+
+
+def test_a_report_is_delivered_with_its_attachment_to_several_recipients(smtp_server):
+    server = smtp_server()
+    configure(port=server.port)
+    deliver(["a@example.org", "b@example.org"], "March calls", "Attached.",
+            [("march.csv", b"site,cost\nROM,1.25\n", "text/csv")])
+    [received] = server.messages
+    assert received["To"] == "a@example.org, b@example.org" and received["Subject"] == "March calls"
+    [attachment] = [part for part in received.walk() if part.get_filename()]
+    assert attachment.get_filename() == "march.csv"
+    assert attachment.get_payload(decode=True) == b"site,cost\nROM,1.25\n"
