@@ -102,6 +102,8 @@ class AccountForm(forms.Form):
             account.must_change_password = must_change_password
         account.save()
         account.sites.set(data.get("sites") or [])
+        # The user caches the account the post-save signal made with the default role.
+        user.account = account
         return user
 
 

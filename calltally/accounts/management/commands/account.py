@@ -71,7 +71,7 @@ class Command(BaseCommand):
         data = {"username": options["username"], "role": options["role"], "active": True}
         self.merge(data, options)
         form = AccountForm(data)
-        self.check(form)
+        self.refuse_invalid(form)
         password = None
         if not form.cleaned_data.get("ldap") or options["password_file"]:
             password = self.read_password(options, form.cleaned_data["username"])
@@ -90,7 +90,7 @@ class Command(BaseCommand):
             data["active"] = options["active"]
         self.merge(data, options)
         form = AccountForm(data, instance=user)
-        self.check(form)
+        self.refuse_invalid(form)
         password = self.read_password(options, user.username) if options["password"] else None
         user = form.save(password=password, must_change_password=options["must_change"])
         self.stdout.write(f"account {user.username} changed: {self.describe(user)}")
@@ -140,7 +140,7 @@ class Command(BaseCommand):
             data["ldap"] = options["ldap"]
 
     @staticmethod
-    def check(form: AccountForm) -> None:
+    def refuse_invalid(form: AccountForm) -> None:
         if not form.is_valid():
             raise CommandError(validation_message(ValidationError(form.errors)))
 
