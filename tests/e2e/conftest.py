@@ -9,6 +9,7 @@ or an uncaught script error fails the test when it ends.
 from __future__ import annotations
 
 import re
+import shutil
 
 import pytest
 
@@ -18,7 +19,7 @@ ADMIN_PASSWORD = "Tally-admin-e2e-7431"
 
 
 def pytest_terminal_summary(terminalreporter):
-    if OUTPUT.exists() and any(OUTPUT.iterdir()):
+    if Shots.taken:
         terminalreporter.write_line(f"browser test screenshots: {OUTPUT}")
 
 
@@ -40,6 +41,8 @@ def chromium():
                     "(apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
+    # This run's screenshots only: those of an earlier run (or of a test since renamed) would mislead.
+    shutil.rmtree(OUTPUT, ignore_errors=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser

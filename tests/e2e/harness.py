@@ -204,6 +204,8 @@ def slug(text: str) -> str:
 class Shots:
     """Numbered screenshots of one test's steps: ``test-output/e2e/<test>/<NN-step>.png``."""
 
+    taken = 0  # screenshots of this run, every test's
+
     def __init__(self, folder: Path):
         self.folder = folder
         self.count = 0
@@ -215,4 +217,5 @@ class Shots:
         self.count += 1
         path = self.folder / f"{self.count:02d}-{slug(step)}.png"
         page.screenshot(path=str(path), full_page=True)
+        Shots.taken += 1
         return path

@@ -353,6 +353,28 @@ def test_records_pushed_by_ftp_become_calls_and_calls_discarded_for_undefined_ex
     browsing.shot(page, "the records as received, searched")
 
 
+def test_a_connection_with_a_port_out_of_range_is_refused_on_the_page_with_the_words_of_the_cli(admin_page, browsing,
+                                                                                              service):
+    page = admin_page
+    page.goto("/")
+    open_menu(page, "Configuration", "Connections")
+    browsing.shot(page, "connections")
+    row = page.locator("table tbody tr").filter(has_text=SECOND_SITE)
+    row.get_by_role("link").first.click()
+    connection_id = re.search(r"/connections/(\d+)/", page.url).group(1)
+    page.get_by_role("link", name=re.compile(r"^Edit")).first.click()
+    field(page, "port").fill("99999")
+    page.get_by_role("button", name=re.compile(r"^(Save|Update)")).click()
+    error = page.locator(".invalid-feedback, .alert-danger").filter(has_text="99999")
+    expect(error).to_have_count(1)
+    shown = error.inner_text().strip()
+    browsing.shot(page, "port 99999 refused")
+    cli = service.cli("connection", "set", connection_id, "--option", "port=99999", check=False)
+    assert cli.returncode != 0, cli.stdout
+    # The same sentence, from the same validation: e.g. "option port=99999 must be between 1 and 65535."
+    assert shown in cli.stderr, (shown, cli.stderr)
+
+
 def test_undefined_extensions_created_and_reprocessed_bring_their_calls_to_billing_home(admin_page, browsing):
     page = admin_page
     page.goto("/")
