@@ -12,19 +12,22 @@ from calltally.webkit.tables import BaseTable, link
 
 from .signin import locked_usernames
 
+# A name, a role or an instant broken over lines is hard to read: the table scrolls instead.
+NOWRAP = {"td": {"class": "text-nowrap"}}
+
 
 class AccountTable(BaseTable):
     """Accounts (Django users with their CallTally account). ``locked``: the usernames the sign-in
     lockout holds now, read once for the whole table."""
 
-    username = tables.Column(verbose_name="Username")
-    role = tables.Column(verbose_name="Role", accessor="account__role")
+    username = tables.Column(verbose_name="Username", attrs=NOWRAP)
+    role = tables.Column(verbose_name="Role", accessor="account__role", attrs=NOWRAP)
     person = tables.Column(verbose_name="Person", accessor="account__person",
                            order_by=("account__person__last_name", "account__person__first_name"))
     sites = tables.Column(verbose_name="Sites", accessor="account__sites", orderable=False)
     cost_center = tables.Column(verbose_name="Cost center", accessor="account__cost_center",
                                 order_by=("account__cost_center__code",))
-    last_login = tables.Column(verbose_name="Last sign-in")
+    last_login = tables.Column(verbose_name="Last sign-in", attrs=NOWRAP)
     locked = tables.Column(verbose_name="Locked out", accessor="username", orderable=False, empty_values=())
     is_active = tables.BooleanColumn(verbose_name="Active")
     ldap = tables.BooleanColumn(verbose_name="LDAP", accessor="account__ldap")

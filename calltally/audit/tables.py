@@ -36,7 +36,7 @@ def _text(value, limit: int | None = SHOWN) -> str:
 
 
 class AuditEventTable(BaseTable):
-    when = tables.Column(verbose_name="Time")
+    when = tables.Column(verbose_name="Time", attrs={"td": {"class": "text-nowrap"}})
     username = tables.Column(verbose_name="Account")
     address = tables.Column(verbose_name="Address")
     action = tables.Column(verbose_name="Action")
