@@ -58,15 +58,21 @@ def export_rows(sites: list[Site], first: dt.date | None, last: dt.date | None) 
     """One dict per call, in start order; streamed, so any number of calls fits in memory.
 
     The site is its code, the start an ISO 8601 instant with the site's offset, the cost
-    its decimal text; a call with no person or cost center has "" there."""
+    its decimal text; a call with no person or cost center has "" there. An account code
+    marked *replace with description* is left out: its description is the account."""
     zones = {site.pk: (site.code, site.zone) for site in sites}
     rows = (
         calls_between(sites, first, last)
         .order_by("start", "id")
         .values_list(*(field for _, field in EXPORT_FIELDS))
     )
+    names = AccountNames()
     for row in rows.iterator(chunk_size=5000):
         call = dict(zip(EXPORT_COLUMNS, row, strict=True))
+        # A code shown as its description (a PIN) is never written out, here either.
+        replaced = names.replacement(call["site"], call["account_code"])
+        if replaced is not None:
+            call.update(account_code="", account=replaced)
         code, zone = zones[call["site"]]
         call.update(site=code, start=call["start"].astimezone(zone).isoformat(), person=call["person"] or "",
                     cost_center=call["cost_center"] or "", cost=str(call["cost"]))
@@ -227,16 +233,21 @@ class AccountNames:
             else:
                 self._own[(site_id, normalized)] = rule
 
+    def replacement(self, site_id: int, code: str) -> str | None:
+        """The description shown instead of ``code`` on that site, or None when the code may show."""
+        if not code:
+            return None
+        if self._own is None:
+            self._load()
+        key = normalize_account_code(code)
+        rule = self._own.get((site_id, key)) or self._shared.get(key)
+        return rule[1] if rule is not None and rule[0] else None
+
     def shown(self, call) -> str:
-        code = call.account_code
-        if code:
-            if self._own is None:
-                self._load()
-            key = normalize_account_code(code)
-            rule = self._own.get((call.site_id, key)) or self._shared.get(key)
-            if rule is not None and rule[0]:
-                return rule[1]
-        return call.account or code
+        replaced = self.replacement(call.site_id, call.account_code)
+        if replaced is not None:
+            return replaced
+        return call.account or call.account_code
 
 
 # --- the billing home -----------------------------------------------------------------------------

@@ -103,7 +103,7 @@ def call_fields(call: Call, account: str, site_url: str | None) -> list[tuple[st
         "talk_seconds": lambda: f"{display.duration(call.talk_seconds)} ({call.talk_seconds} s)",
         "ring_seconds": lambda: f"{call.ring_seconds} s",
         "billed_seconds": lambda: f"{call.billed_seconds} s",
-        "cost": lambda: display.money(call.cost, call.currency),
+        "cost": lambda: display.call_cost(call),
         "segment": lambda: call.segment_id and f"{call.site.code}/{call.segment.day.isoformat()}.cdr",
         "direction": lambda: display.badge(call.direction, call.get_direction_display()),
         "disposition": lambda: display.badge(call.disposition, call.get_disposition_display()),

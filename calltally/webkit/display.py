@@ -79,6 +79,14 @@ def money(value: Decimal | None, currency: str = "") -> str:
         return f"{amount(value)} {currency}"
 
 
+def call_cost(call) -> str:
+    """A call's cost, or *unrated* for an outbound call no tariff rate matched (its stored
+    zero is not a price, and must not read as one)."""
+    if getattr(call, "unrated", False):
+        return badge("unrated", "unrated")
+    return money(call.cost, getattr(call, "currency", ""))
+
+
 def badge(value: str | None, label: str | None = None) -> str:
     """A coloured label; the CSS colours ``badge-<value>`` (inbound, answered, stale…)."""
     if value in (None, ""):

@@ -35,6 +35,8 @@ class MoneyColumn(tables.Column):
         super().__init__(**kwargs)
 
     def render(self, value, record):
+        if getattr(record, "unrated", False):  # a call no rate matched: its zero is no price
+            return display.badge("unrated", "unrated")
         currency = record.get(self.currency_attr, "") if isinstance(record, dict) else getattr(
             record, self.currency_attr, "")
         return display.money(value, currency or "")

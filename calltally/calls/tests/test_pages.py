@@ -9,6 +9,7 @@ import datetime as dt
 import html
 import io
 import re
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -294,3 +295,20 @@ def test_the_discarded_list_offers_to_reprocess_the_site_and_reason_it_shows(rol
     assert response.status_code == 302
     job = Job.objects.get()
     assert (job.kind, job.site.code, job.reason) == ("reprocess", "ROM", "extension_not_configured")
+
+
+def test_calls_export_on_the_command_line_writes_the_description_never_a_replaced_code(coded_calls, cli, tmp_path):
+    out = tmp_path / "calls.csv"
+    cli("calls", "export", "--site", "ROM", "--format", "csv", "--output", str(out))
+    exported = out.read_text()
+    assert "4711" not in exported
+    assert exported.count("Project Apollo") == 2
+    assert "9999" in exported
+
+
+def test_an_unrated_call_says_unrated_where_its_cost_would_be_never_a_zero_price(admin, rome):
+    call = make_call(rome, dt.datetime(2026, 3, 2, 8, 0, tzinfo=UTC), cost=Decimal("0"), unrated=True)
+    for url in (reverse("calls:call_list"), reverse("calls:call_detail", args=[call.pk]), reverse("home")):
+        page = text(admin.get(url))
+        assert 'badge-unrated">unrated<' in page, url
+        assert "€0.00" not in page, url

@@ -26,6 +26,12 @@ def money(value, currency=""):
     return display.money(value, currency)
 
 
+@register.filter
+def call_cost(call):
+    """A call's cost with its currency, or the *unrated* badge."""
+    return display.call_cost(call)
+
+
 @register.simple_tag
 def badge(value, label=None):
     """A coloured label, e.g. ``{% badge call.direction call.get_direction_display %}``."""
