@@ -116,6 +116,9 @@ def test_the_first_sign_in_as_admin_must_choose_a_new_password(browsing, passwor
     page.goto("/")
     expect(page).to_have_url(re.compile(r"/login/"))
     browsing.shot(page, "sign-in page")
+    sign_in(page, "admin", "not-the-password")
+    expect(page.get_by_role("alert")).to_contain_text("correct username and password")
+    browsing.shot(page, "a wrong password refused")
     sign_in(page, "admin", "admin")
     expect(page).to_have_url(re.compile(r"/password/$"))
     expect(page.get_by_text("must choose a new password")).to_be_visible()
@@ -493,6 +496,23 @@ def test_a_recalculation_runs_in_the_background_and_its_progress_reaches_done(ad
     expect(page.get_by_role("heading", name="Result")).to_be_visible()
     browsing.shot(page, "recalculation done")
 
+
+
+def test_the_audit_log_keeps_the_sign_ins_the_changes_and_the_runs_of_the_day(admin_page, browsing):
+    page = admin_page
+    page.goto("/")
+    open_menu(page, "Administration", "Audit log")
+    browsing.shot(page, "audit log")
+    filters = page.get_by_role("form", name="Filters")
+    for action, account, detail in (("Sign-in failed", "admin", "127.0.0.1"), ("Reprocessed", "admin", SITE),
+                                    ("Recalculated", "admin", SITE), ("Exported", "anna", "anna"),
+                                    ("Configuration changed", "admin", "miner")):
+        field(filters, "Action").select_option(label=action)
+        page.get_by_role("button", name="Filter").click()
+        rows = page.locator("table tbody tr")
+        expect(rows.first).to_contain_text(account)
+        expect(page.locator("table tbody")).to_contain_text(detail)
+        browsing.shot(page, f"audit log, {action}")
 
 
 def test_billing_home_and_the_call_list_fit_a_tablet(browsing, admin_state):
