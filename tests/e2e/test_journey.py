@@ -331,8 +331,9 @@ def test_records_pushed_by_ftp_become_calls_and_calls_discarded_for_undefined_ex
                                                                                          journey):
     # The PBX logs in with what the wizard said to enter in it.
     login = journey["ftp"]
+    journey["day"] = pbx.call_day()  # the day of the calls, for the recalculation later (whatever the time then)
     reply = pbx.push(login["port"], login["username"], login["password"], "smdr-0001.txt",
-                     pbx.records(pbx.call_day()))
+                     pbx.records(journey["day"]))
     assert reply.startswith("226"), reply
     page = admin_page
     page.goto("/")
@@ -476,11 +477,11 @@ def test_the_miner_is_stopped_and_started_again_from_the_service_manager(admin_p
     browsing.shot(page, "miner running again")
 
 
-def test_a_recalculation_runs_in_the_background_and_its_progress_reaches_done(admin_page, browsing):
+def test_a_recalculation_runs_in_the_background_and_its_progress_reaches_done(admin_page, browsing, journey):
     page = admin_page
     page.goto("/")
     open_menu(page, "Operations", "Recalculate calls")
-    day = pbx.call_day().isoformat()
+    day = journey["day"].isoformat()
     page.get_by_label("Site", exact=True).select_option(SITE)
     page.get_by_label("From", exact=True).fill(day)
     page.get_by_label("To", exact=True).fill(day)
