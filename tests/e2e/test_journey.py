@@ -1,10 +1,11 @@
 """An administrator's first day with CallTally, in a real browser against the real services.
 
 The tests run in the order written and share one running CallTally (see conftest.py):
-first sign-in, the setup wizard, people, account codes, records arriving by FTP, the
-undefined extensions made and reprocessed, a user's view, the service manager, a
-recalculation, and the main pages on a tablet. Each step leaves a screenshot under
-test-output/e2e/<test>/.
+first sign-in, the setup wizard (a site receiving by FTP with a tariff, then a second PBX),
+a people file with a wrong row, account codes, records pushed by FTP, a connection option
+refused as the CLI refuses it, the undefined extensions made and reprocessed, a user's own
+calls, the service manager, a recalculation, the audit log, and the main pages on a
+tablet. Each step leaves a screenshot under test-output/e2e/<test>/.
 """
 
 from __future__ import annotations
