@@ -31,7 +31,8 @@ PROCESSES = conf.env_int("CALLTALLY_PROCESSES", 2 if (os.cpu_count() or 1) > 1 e
 MINER_IDLE_SECONDS = conf.env_int("CALLTALLY_MINER_IDLE", 2, minimum=1)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin as a superuser's read-only window on the tables (calltally.webkit.admin).
+    "calltally.web.apps.InspectionAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -1,25 +1,26 @@
 from django.contrib import admin
 
+from calltally.webkit.admin import InspectOnlyAdmin, site_time
+
 from .models import Call, DiscardedCall
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(InspectOnlyAdmin):
     """Calls are made by the Miner from the spool, never edited by hand."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Call)
 class CallAdmin(ReadOnlyAdmin):
-    list_display = ("start", "site", "kind", "direction", "extension_number", "remote_number", "talk_seconds", "cost")
+    list_display = ("start_local", "site", "kind", "direction", "extension_number", "remote_number", "talk_seconds",
+                    "cost")
     list_filter = ("site", "kind", "direction", "disposition")
     search_fields = ("extension_number", "remote_number", "pbx_call_id", "leg_key")
     list_select_related = ("site",)
     show_full_result_count = False
+
+    @admin.display(description="start (site time)", ordering="start")
+    def start_local(self, obj):
+        return site_time(obj.start, obj.site)
 
     def get_queryset(self, request):
         # The admin shows every row, legs of merged calls included (filter by kind).
@@ -28,6 +29,11 @@ class CallAdmin(ReadOnlyAdmin):
 
 @admin.register(DiscardedCall)
 class DiscardedCallAdmin(ReadOnlyAdmin):
-    list_display = ("received", "site", "reason", "extension_number", "detail")
+    list_display = ("received_local", "site", "reason", "extension_number", "detail")
+    list_select_related = ("site",)
+
+    @admin.display(description="received (site time)", ordering="received")
+    def received_local(self, obj):
+        return site_time(obj.received, obj.site)
     list_filter = ("site", "reason")
     search_fields = ("raw_text", "extension_number")

@@ -1,41 +1,29 @@
 from django.contrib import admin
 
+from calltally.webkit.admin import InspectOnlyAdmin, InspectOnlyInline
+
 from .forms import AccountCodeForm, CostCenterForm, ExtensionForm, PersonForm
 from .models import AccountCode, CostCenter, Extension, Person
 
 
 @admin.register(CostCenter)
-class CostCenterAdmin(admin.ModelAdmin):
+class CostCenterAdmin(InspectOnlyAdmin):
     form = CostCenterForm
     list_display = ("code", "name", "parent", "manager")
     search_fields = ("code", "name")
     list_select_related = ("parent", "manager")
 
 
-class ExtensionInline(admin.TabularInline):
-    """A person's extensions; read-only when the LDAP sync keeps them."""
+class ExtensionInline(InspectOnlyInline):
+    """A person's extensions."""
 
     model = Extension
-    extra = 0
     fields = ("site", "number", "cost_center", "billing_enabled")
-
-    @staticmethod
-    def _synced(obj) -> bool:
-        return bool(obj is not None and obj.ldap_values.get("extension"))
-
-    def has_add_permission(self, request, obj=None):
-        return not self._synced(obj) and super().has_add_permission(request, obj)
-
-    def has_change_permission(self, request, obj=None):
-        return not self._synced(obj) and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return not self._synced(obj) and super().has_delete_permission(request, obj)
 
 
 @admin.register(Person)
-class PersonAdmin(admin.ModelAdmin):
-    """Fields the LDAP sync keeps are disabled by PersonForm for synced people."""
+class PersonAdmin(InspectOnlyAdmin):
+    """A person as stored (edited on the directory pages, or kept by the LDAP sync)."""
 
     form = PersonForm
     list_display = ("username", "first_name", "last_name", "email", "site", "cost_center", "masked_digits",
@@ -52,7 +40,7 @@ class PersonAdmin(admin.ModelAdmin):
 
 
 @admin.register(Extension)
-class ExtensionAdmin(admin.ModelAdmin):
+class ExtensionAdmin(InspectOnlyAdmin):
     form = ExtensionForm
     list_display = ("number", "site", "person", "cost_center", "billing_enabled", "auto_acquired")
     list_filter = ("site", "billing_enabled", "auto_acquired")
@@ -61,7 +49,7 @@ class ExtensionAdmin(admin.ModelAdmin):
 
 
 @admin.register(AccountCode)
-class AccountCodeAdmin(admin.ModelAdmin):
+class AccountCodeAdmin(InspectOnlyAdmin):
     form = AccountCodeForm
     list_display = ("code", "site", "description", "privacy_digits", "cost_center", "replace_with_description")
     list_filter = ("site", "replace_with_description")

@@ -1,29 +1,30 @@
-"""Admin pages for what administrators edit by hand: holidays and plan assignments.
+"""The tariff tables as a superuser inspects them (read only: see calltally.webkit.admin).
 
-Plans themselves are edited as files (`calltally tariff load/export`), so they are
-shown read-only here: a rate table of 200,000 rows is no form.
+Plans, assignments and holidays are edited on the tariff pages and with `calltally tariff`.
 """
 
 from django.contrib import admin
+
+from calltally.webkit.admin import InspectOnlyAdmin
 
 from .models import Carrier, Holiday, PlanAssignment, TariffPlan, TariffVersion
 
 
 @admin.register(Holiday)
-class HolidayAdmin(admin.ModelAdmin):
+class HolidayAdmin(InspectOnlyAdmin):
     list_display = ("date", "name", "country", "site")
     list_filter = ("country", "site")
     date_hierarchy = "date"
 
 
 @admin.register(PlanAssignment)
-class PlanAssignmentAdmin(admin.ModelAdmin):
+class PlanAssignmentAdmin(InspectOnlyAdmin):
     list_display = ("site", "plan", "pattern", "priority")
     list_filter = ("site", "plan")
 
 
 @admin.register(Carrier)
-class CarrierAdmin(admin.ModelAdmin):
+class CarrierAdmin(InspectOnlyAdmin):
     list_display = ("name",)
 
 
@@ -37,13 +38,7 @@ class VersionInline(admin.TabularInline):
 
 
 @admin.register(TariffPlan)
-class TariffPlanAdmin(admin.ModelAdmin):
+class TariffPlanAdmin(InspectOnlyAdmin):
     list_display = ("name", "carrier")
     inlines = [VersionInline]
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False
 

@@ -214,7 +214,7 @@ def test_synced_fields_are_read_only_in_the_forms_and_the_admin(directory, hq, a
     edited.save()
     alice.refresh_from_db()
     assert (alice.first_name, alice.masked_digits) == ("Alice", 5)
-    page = admin_client.get(reverse("admin:directory_person_change", args=[alice.pk]))
+    page = admin_client.get(reverse("directory:person_edit", args=[alice.pk]))
     assert page.status_code == 200
     html = page.content.decode()
     assert 'name="first_name"' in html and "disabled" in html.split('name="first_name"')[1].split(">")[0]
