@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "calltally.collectors",
     "calltally.miner",
     "calltally.services",
+    "calltally.reports",
     "calltally.jobs",
     "calltally.setup",
     "calltally.system",

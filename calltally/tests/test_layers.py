@@ -43,18 +43,19 @@ LAYERS = [
     {"collectors"},
     {"system"},
     {"miner"},
+    {"reports"},
     {"jobs"},
     {"services"},
     {"setup"},
-    # The web faces (see the module's doc): the page kit and the shell.
-    {"webkit", "web"},
+    # The faces (see the module's doc): the page kit, the web shell and the API shell.
+    {"webkit", "web", "api"},
     # The project's entry points.
     {"urls", "cli"},
 ]
 LAYER_OF = {unit: index for index, units in enumerate(LAYERS) for unit in units}
 # An app's modules (or packages) that are its web face.
 FACE_NAMES = {"views", "urls", "tables", "filtersets", "api", "templatetags", "admin"}
-FACE_UNITS = {"webkit", "web"}
+FACE_UNITS = {"webkit", "web", "api"}
 # Modules that must never load Django, even indirectly: they are tested and reasoned
 # about as plain Python.
 PLAIN_PYTHON = [

@@ -1,0 +1,1 @@
+"""The report pages (calltally.webkit views)."""
