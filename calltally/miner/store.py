@@ -27,6 +27,7 @@ from django.db import connection
 from django.db.models import F
 
 from calltally import db
+from calltally.calls import rollups
 from calltally.calls.models import Call, DiscardedCall
 from calltally.directory.models import CostCenter, Extension, Person
 from calltally.spool.models import SpoolSegment
@@ -49,6 +50,8 @@ MERGED_UPDATE_COLUMNS = tuple(c for c in CALL_ROW if c not in leg_rules.IDENTITY
 FETCHED = ("id", *CALL_ROW)
 COST_QUANTUM = Decimal(1).scaleb(-Call._meta.get_field("cost").decimal_places)
 BOOLEANS = tuple(f.attname for f in Call._meta.concrete_fields if f.get_internal_type() == "BooleanField")
+# What the rollups read of a written row (rollups.SOURCE, by position in CALL_COLUMNS).
+ROLLUP_OF_ROW = itemgetter(*(CALL_COLUMNS.index(c) for c in rollups.SOURCE))
 
 
 # The directory rows a call row refers to: (position in the row, model). The calls table has
@@ -101,6 +104,8 @@ class Store:
         self.call_sql = db.insert_sql(Call, CALL_COLUMNS)
         self.discard_sql = db.insert_sql(DiscardedCall, DISCARD_ROW)
         self.fill = tuple(CALL_FILL.values())
+        # Every change to the calls is told to the rollups, flushed in the same transaction.
+        self.tally = rollups.Tally()
 
     # --- a batch ----------------------------------------------------------------
     def claim(self, segment_id: int, offset: int, end: int, driver_state, counts: dict[str, int]) -> None:
@@ -127,6 +132,8 @@ class Store:
         with connection.cursor() as cursor:
             db.insert_rows(cursor, Call, CALL_COLUMNS, call_rows, self.call_sql)
             db.insert_rows(cursor, DiscardedCall, DISCARD_ROW, discard_rows, self.discard_sql)
+        self.tally.add(map(ROLLUP_OF_ROW, call_rows))
+        self.tally.flush()
 
     def referenced(self, rows: list[tuple]) -> list[tuple]:
         """The rows, with a reference to an extension, person or cost center that no longer
@@ -166,20 +173,27 @@ class Store:
                 # element by element for every row the plan visits.
                 using = "USING unnest(%s::bigint[]) AS chosen(raw_offset) WHERE t.segment_id = %s " \
                         "AND t.raw_offset = chosen.raw_offset"
-                cursor.execute(f"DELETE FROM {calls} t {using} RETURNING t.leg_key", [offsets, segment_id])
+                returning = ", ".join(f"t.{c}" for c in db.quoted(rollups.SOURCE).split(", "))
+                cursor.execute(f"DELETE FROM {calls} t {using} RETURNING t.leg_key, {returning}",
+                               [offsets, segment_id])
                 found = cursor.fetchall()
-                keys.update(key for (key,) in found if key)
+                keys.update(row[0] for row in found if row[0])
+                self.tally.add((row[1:] for row in found), -1)
+                self.tally.flush()
                 cursor.execute(f"DELETE FROM {discards} t {using}", [offsets, segment_id])
                 return len(found), cursor.rowcount
             for among, part in db.in_lists("raw_offset", offsets):
                 where = f"segment_id = %s AND {among}"
-                cursor.execute(f"SELECT leg_key FROM {calls} WHERE {where} AND leg_key IS NOT NULL",
+                cursor.execute(f"SELECT leg_key, {db.quoted(rollups.SOURCE)} FROM {calls} WHERE {where}",
                                [segment_id, *part])
-                keys.update(key for (key,) in cursor.fetchall())
+                found = cursor.fetchall()
+                keys.update(row[0] for row in found if row[0])
+                self.tally.add((row[1:] for row in found), -1)
                 cursor.execute(f"DELETE FROM {calls} WHERE {where}", [segment_id, *part])
                 removed_calls += cursor.rowcount
                 cursor.execute(f"DELETE FROM {discards} WHERE {where}", [segment_id, *part])
                 removed_discards += cursor.rowcount
+        self.tally.flush()
         return removed_calls, removed_discards
 
     def made_offsets(self, segment_id: int) -> Offsets:
@@ -268,9 +282,21 @@ class Store:
                     row[name] = bool(row[name])
         return row
 
+    def rollup_rows(self, column: str, values: list, extra: str = "", params: tuple = ()) -> list[tuple]:
+        """The rollups' columns (rollups.SOURCE) of the rows whose ``column`` is among ``values``."""
+        found = []
+        with connection.cursor() as cursor:
+            for among, part in db.in_lists(column, values):
+                cursor.execute(rollups.source_sql(f"{among}{extra}"), [*part, *params])
+                found.extend(cursor.fetchall())
+        return found
+
     def apply(self, plan: leg_rules.Plan) -> None:
         """Write what merging decided (see :func:`calltally.miner.legs.plan`)."""
         table, adapt = self.table, self.adapt_instant
+        # The rollups lose what the changed rows counted before and gain what they count after.
+        changed = sorted({*plan.to_leg, *plan.to_call, *(pk for pk, _ in plan.updates)})
+        self.tally.add(self.rollup_rows("id", sorted({*changed, *plan.stale})), -1)
         with connection.cursor() as cursor:
             for ids, sql, extra in (
                 (plan.to_leg, f"UPDATE {table} SET kind = %s WHERE ", [LEG]),
@@ -293,6 +319,9 @@ class Store:
                                   kind=MERGED, start=adapt(values["start"]))
                     rows.append(tuple(values[c] for c in CALL_ROW) + self.fill)
                 db.insert_rows(cursor, Call, CALL_COLUMNS, rows, self.call_sql)
+                self.tally.add(map(ROLLUP_OF_ROW, rows))
+        self.tally.add(self.rollup_rows("id", changed))
+        self.tally.flush()
 
     def discarded_among(self, records: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:
         """Which of these (segment, offset) records have a discarded call."""
@@ -323,6 +352,8 @@ class Store:
         site's generic mapping, that writes one value for every call): merging on
         it would fold a day of calls into one.
         """
+        of_keys = (" AND site_id = %s", (self.site_id,))
+        self.tally.add(self.rollup_rows("leg_key", keys, *of_keys), -1)
         with connection.cursor() as cursor:
             for among, part in db.in_lists("leg_key", keys):
                 cursor.execute(f"DELETE FROM {self.table} WHERE site_id = %s AND {among} AND kind = %s",
@@ -330,3 +361,5 @@ class Store:
                 # A loose leg (no extension) is no call on its own: it stays a hidden leg.
                 cursor.execute(f"UPDATE {self.table} SET kind = %s WHERE site_id = %s AND {among} AND kind = %s "
                                "AND extension_number <> ''", [CALL, self.site_id, *part, LEG])
+        self.tally.add(self.rollup_rows("leg_key", keys, *of_keys))
+        self.tally.flush()

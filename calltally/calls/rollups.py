@@ -1,0 +1,321 @@
+"""Rollups: the sums summaries are answered from, kept as calls are written.
+
+:class:`Tally` turns call rows into additions (or subtractions) to the
+:class:`~calltally.calls.models.CallRollup` rows of every grain and writes them
+with one upsert statement (``INSERT … ON CONFLICT DO UPDATE``, on SQLite and
+PostgreSQL alike) in the writer's transaction. :func:`rebuild` recomputes a
+site's rollups from its calls; :func:`summary` answers a grouped sum from the
+smallest grain that can, or says it cannot (``None``) so the caller reads the
+calls instead.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.db import connection, transaction
+from django.db.models import Q, Sum
+
+from calltally import db
+from calltally.sites.models import Site
+from calltally.vocabulary import LEG
+
+from .models import Call, CallRollup, Grain
+
+# The columns of a call a rollup reads, in this order (`Tally.add` takes rows of them).
+SOURCE = ("site_id", "start", "kind", "direction", "answered", "extension_id", "person_id", "cost_center_id",
+          "category", "destination", "account", "tariff", "currency", "talk_seconds", "billed_seconds",
+          "ring_seconds", "cost")
+KEY = ("grain", "day", "site_id", "hour", "direction", "answered", "extension_id", "person_id", "cost_center_id",
+       "category", "destination", "account", "tariff", "currency")
+MEASURES = ("calls", "answered_calls", "talk_seconds", "billed_seconds", "ring_seconds", "cost")
+COST_QUANTUM = Decimal("0.0001")
+ZERO = Decimal(0)
+
+PEOPLE = ("extension", "person", "cost_center")
+ROUTES = ("category", "destination", "account", "tariff")
+ALWAYS = ("site", "direction", "answered", "currency")
+# What each grain keeps besides the period (summary() picks among them).
+DIMENSIONS = {
+    Grain.HOUR: frozenset(ALWAYS + ("hour",)),
+    Grain.DAY: frozenset(ALWAYS + PEOPLE + ROUTES),
+    Grain.DAY_PEOPLE: frozenset(ALWAYS + PEOPLE),
+    Grain.DAY_ROUTES: frozenset(ALWAYS + ROUTES),
+    Grain.MONTH: frozenset(ALWAYS + PEOPLE + ROUTES),
+    Grain.MONTH_PEOPLE: frozenset(ALWAYS + PEOPLE),
+    Grain.MONTH_ROUTES: frozenset(ALWAYS + ROUTES),
+}
+MONTHLY = (Grain.MONTH_PEOPLE, Grain.MONTH_ROUTES, Grain.MONTH)
+DAILY = (Grain.DAY_PEOPLE, Grain.DAY_ROUTES, Grain.DAY)
+# The model field behind each dimension name callers use.
+FIELD = {"site": "site_id", "extension": "extension_id", "person": "person_id", "cost_center": "cost_center_id"}
+GROUPABLE = frozenset(ALWAYS + PEOPLE + ROUTES + ("hour", "day", "month"))
+
+
+def local_of(start, zone: ZoneInfo) -> dt.datetime:
+    """A stored instant (an aware datetime, or SQLite's naive UTC text) in the site's zone."""
+    if isinstance(start, str):
+        start = dt.datetime.fromisoformat(start)
+    if start.tzinfo is None:
+        start = start.replace(tzinfo=dt.UTC)
+    return start.astimezone(zone)
+
+
+class Tally:
+    """Additions to the rollups, gathered from call rows and written in one statement.
+
+    ``add(rows, sign)`` takes rows of :data:`SOURCE` columns (sign -1 for rows
+    being deleted or replaced); legs count nothing. ``flush()`` writes and
+    empties what was gathered; the caller's transaction makes it atomic with
+    the calls."""
+
+    def __init__(self):
+        self.sums: dict[tuple, list] = {}
+        self.zones: dict[int, ZoneInfo] = {}
+
+    def zone(self, site_id: int) -> ZoneInfo:
+        zone = self.zones.get(site_id)
+        if zone is None:
+            zone = self.zones[site_id] = ZoneInfo(Site.objects.values_list("timezone", flat=True).get(pk=site_id))
+        return zone
+
+    def add(self, rows: Iterable[Sequence], sign: int = 1) -> None:
+        sums = self.sums
+        for (site_id, start, kind, direction, answered, extension_id, person_id, cost_center_id, category,
+             destination, account, tariff, currency, talk, billed, ring, cost) in rows:
+            if kind == LEG:
+                continue
+            local = local_of(start, self.zone(site_id))
+            day = local.date()
+            month = day.replace(day=1)
+            answered = bool(answered)
+            extension_id, person_id, cost_center_id = extension_id or 0, person_id or 0, cost_center_id or 0
+            if not isinstance(cost, Decimal):  # SQLite hands back a float or an int
+                cost = Decimal(str(cost)).quantize(COST_QUANTUM)
+            values = (sign, sign if answered else 0, sign * (talk or 0), sign * (billed or 0), sign * (ring or 0),
+                      cost if sign > 0 else -cost)
+            people = (extension_id, person_id, cost_center_id)
+            routes = (category or "", destination or "", account or "", tariff or "")
+            common = (site_id, direction, answered)
+            for key in (
+                (Grain.HOUR, day, site_id, local.hour, direction, answered, 0, 0, 0, "", "", "", "", currency),
+                (Grain.DAY, day, *common[:1], 0, *common[1:], *people, *routes, currency),
+                (Grain.DAY_PEOPLE, day, *common[:1], 0, *common[1:], *people, "", "", "", "", currency),
+                (Grain.DAY_ROUTES, day, *common[:1], 0, *common[1:], 0, 0, 0, *routes, currency),
+                (Grain.MONTH, month, *common[:1], 0, *common[1:], *people, *routes, currency),
+                (Grain.MONTH_PEOPLE, month, *common[:1], 0, *common[1:], *people, "", "", "", "", currency),
+                (Grain.MONTH_ROUTES, month, *common[:1], 0, *common[1:], 0, 0, 0, *routes, currency),
+            ):
+                found = sums.get(key)
+                if found is None:
+                    sums[key] = list(values)
+                else:
+                    for at in range(6):
+                        found[at] += values[at]
+
+    def __len__(self) -> int:
+        return len(self.sums)
+
+    def flush(self) -> int:
+        """Write the additions (one statement) and forget them; returns how many rollup rows they touch."""
+        sums, self.sums = self.sums, {}
+        rows = [(*(int(k) if at == 0 else k for at, k in enumerate(key)), *values)
+                for key, values in sums.items() if any(values)]
+        if not rows:
+            return 0
+        table, columns = db.table(CallRollup), KEY + MEASURES
+        quote = connection.ops.quote_name
+        adding = ", ".join(f"{quote(m)} = {table}.{quote(m)} + excluded.{quote(m)}" for m in MEASURES)
+        conflict = f"ON CONFLICT ({db.quoted(KEY)}) DO UPDATE SET {adding}"
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                # One statement whatever the batch: the rows as one array per column.
+                types = ("smallint", "date", "integer", "smallint", "text", "boolean", "integer", "integer",
+                         "integer", "text", "text", "text", "text", "text", "bigint", "bigint", "bigint", "bigint",
+                         "bigint", "numeric")
+                arrays = ", ".join(f"%s::{t}[]" for t in types)
+                cursor.execute(f"INSERT INTO {table} ({db.quoted(columns)}) SELECT * FROM unnest({arrays}) {conflict}",
+                               [list(column) for column in zip(*rows, strict=True)])
+            else:
+                rows = [(*row[:-1], str(row[-1])) for row in rows]
+                cursor.executemany(f"INSERT INTO {table} ({db.quoted(columns)}) VALUES "
+                                   f"({', '.join(['%s'] * len(columns))}) {conflict}", rows)
+        return len(rows)
+
+
+def forget_deleted(column: str):
+    """A post_delete receiver moving the rollups of a deleted extension, person or cost center
+    (``column``) to none, as on_delete=SET_NULL moves its calls."""
+
+    def receiver(sender, instance, **kwargs):
+        rows = CallRollup.objects.filter(**{column: instance.pk})
+        found = list(rows.values_list(*KEY, *MEASURES))
+        if not found:
+            return
+        rows.delete()
+        tally, at = Tally(), KEY.index(column)
+        for values in found:
+            key = (*values[:at], 0, *values[at + 1:len(KEY)])
+            sums = tally.sums.setdefault(key, [0, 0, 0, 0, 0, ZERO])
+            for i, value in enumerate(values[len(KEY):]):
+                sums[i] += value
+        tally.flush()
+
+    return receiver
+
+
+def source_sql(where: str = "") -> str:
+    """A SELECT of the :data:`SOURCE` columns of the calls table (every row; the tally skips legs)."""
+    return f"SELECT {db.quoted(SOURCE)} FROM {db.table(Call)}" + (f" WHERE {where}" if where else "")
+
+
+def month_bounds(first: dt.date, last: dt.date) -> tuple[dt.date, dt.date]:
+    """The first day of ``first``'s month and the last day of ``last``'s."""
+    return first.replace(day=1), last.replace(day=calendar.monthrange(last.year, last.month)[1])
+
+
+def rebuild(site: Site, first: dt.date | None = None, last: dt.date | None = None, chunk: int = 200_000) -> int:
+    """Recompute a site's rollups from its calls, for the whole months around ``first`` to
+    ``last`` (local days; all time when omitted), in one transaction. Returns the calls read."""
+    with transaction.atomic():
+        rows = CallRollup.objects.filter(site=site)
+        where, params = "site_id = %s", [site.pk]
+        adapt = db.instant_adapter()
+        if first or last:
+            lo, hi = month_bounds(first or dt.date(1, 1, 1), last or dt.date(9999, 12, 1))
+            rows = rows.filter(day__gte=lo, day__lte=hi)
+            if first:
+                where += " AND start >= %s"
+                params.append(adapt(dt.datetime.combine(lo, dt.time(), tzinfo=site.zone).astimezone(dt.UTC)))
+            if last and hi < dt.date(9999, 12, 1):
+                where += " AND start < %s"
+                params.append(adapt(dt.datetime.combine(hi + dt.timedelta(days=1), dt.time(),
+                                                        tzinfo=site.zone).astimezone(dt.UTC)))
+        rows.delete()
+        tally, read = Tally(), 0
+        with connection.cursor() as cursor:
+            cursor.execute(source_sql(where), params)
+            while part := cursor.fetchmany(chunk):
+                tally.add(part)
+                read += len(part)
+                if len(tally) > chunk:
+                    tally.flush()
+        tally.flush()
+    return read
+
+
+# --- answering summaries -------------------------------------------------------------------
+def fields_of(q: Q) -> set[str]:
+    """The field names a Q looks at (lookups stripped: ``person_id__in`` → ``person_id``)."""
+    found = set()
+    for child in q.children:
+        if isinstance(child, Q):
+            found |= fields_of(child)
+        else:
+            found.add(child[0].split("__")[0])
+    return found
+
+
+def dimension_of(field: str) -> str:
+    for name, column in FIELD.items():
+        if field in (column, name):
+            return name
+    return field
+
+
+def grain_for(needed: set[str], grains: Sequence[Grain]) -> Grain | None:
+    """The first (smallest) of ``grains`` keeping every dimension in ``needed``."""
+    for grain in grains:
+        if needed <= DIMENSIONS[grain]:
+            return grain
+    return None
+
+
+def whole_months(first: dt.date, last: dt.date) -> tuple[dt.date, dt.date] | None:
+    """The first day of the first whole month in [first, last] and the last day of the last one."""
+    start = first if first.day == 1 else (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    end_next = (last + dt.timedelta(days=1))
+    end = end_next.replace(day=1) - dt.timedelta(days=1)
+    return (start, end) if start <= end else None
+
+
+def summary(group_by: Sequence[str], first_day: dt.date, last_day: dt.date, *, filters: dict | None = None,
+            where: Q | None = None) -> list[dict] | None:
+    """Sums of the counted calls from ``first_day`` to ``last_day`` (local days of each call's
+    site, both included), grouped by ``group_by``, or None when no rollup grain can answer.
+
+    ``group_by``: any of site, direction, answered, currency, extension, person, cost_center,
+    category, destination, account, tariff, plus day or month (a date: the local day, or the
+    first of the month) and hour (local hour 0-23). ``filters`` (keyword lookups) and ``where``
+    (a Q, e.g. ``scope.calls()`` — its ``site_id__in``, ``cost_center_id__in`` and ``person_id``
+    name fields of the rollup) narrow the calls; they may name the same dimensions (``site`` or
+    ``site_id``, ``person_id__in``…). Rows are dicts: the group's values (ids for site,
+    extension, person and cost center, None for none), always ``currency`` too (costs in
+    different currencies are never added), and ``calls``, ``answered_calls``, ``talk_seconds``,
+    ``billed_seconds``, ``ring_seconds`` and ``cost`` (Decimal). Groups with no call are left
+    out; rows come in no particular order.
+
+    Not answerable (None): a time of day in the period, a remote number, a duration or cost
+    threshold, a trunk or device — anything a rollup does not keep; read the calls then.
+    """
+    filters, where = dict(filters or {}), where or Q()
+    group_by = list(dict.fromkeys(group_by))
+    unknown = set(group_by) - GROUPABLE
+    if unknown:
+        raise ValueError(f"cannot group rollups by {', '.join(sorted(unknown))}")
+    looked_at = {dimension_of(f) for f in fields_of(where) | {k.split("__")[0] for k in filters}}
+    needed = (set(group_by) - {"day", "month"}) | looked_at | {"currency"}
+    if "hour" in needed:
+        parts = [(Grain.HOUR, first_day, last_day)] if needed <= DIMENSIONS[Grain.HOUR] else None
+    else:
+        daily = grain_for(needed, DAILY)
+        if daily is None:
+            return None
+        months = whole_months(first_day, last_day) if "day" not in group_by else None
+        monthly = grain_for(needed, MONTHLY) if months else None
+        if monthly is None:
+            parts = [(daily, first_day, last_day)]
+        else:
+            parts = [(monthly, *months)]
+            if first_day < months[0]:
+                parts.append((daily, first_day, months[0] - dt.timedelta(days=1)))
+            if last_day > months[1]:
+                parts.append((daily, months[1] + dt.timedelta(days=1), last_day))
+    if parts is None:
+        return None
+    columns = [FIELD.get(name, name) for name in group_by if name not in ("day", "month")]
+    if "currency" not in columns:
+        columns.append("currency")
+    totals: dict[tuple, dict] = {}
+    for grain, lo, hi in parts:
+        rows = CallRollup.objects.filter(grain=grain, day__gte=lo, day__lte=hi, **filters).filter(where)
+        period = [name for name in ("day", "month") if name in group_by]
+        keys = columns + (["day"] if period else [])
+        for row in (rows.values(*keys).annotate(**{f"sum_{m}": Sum(m) for m in MEASURES}).order_by()):
+            if period == ["month"] and "day" in row:
+                row["day"] = row["day"].replace(day=1)
+            key = tuple(row[k] for k in keys)
+            item = totals.get(key)
+            if item is None:
+                item = totals[key] = {name: row[FIELD.get(name, name)] for name in group_by if name not in
+                                      ("day", "month")}
+                for name in period:
+                    item[name] = row["day"]
+                item["currency"] = row["currency"]
+                for name in ("site", *PEOPLE):
+                    if name in item and not item[name]:
+                        item[name] = None
+                for m in MEASURES:
+                    item[m] = ZERO if m == "cost" else 0
+            for m in MEASURES:
+                item[m] += row[f"sum_{m}"] or 0
+    result = []
+    for item in totals.values():
+        if item["calls"]:
+            item["cost"] = Decimal(item["cost"]).quantize(COST_QUANTUM)
+            result.append(item)
+    return result
