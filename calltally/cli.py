@@ -75,6 +75,7 @@ Calls
   bench              measure ingest throughput
 
 Administration
+  api                REST API tokens: api token create|list|revoke USERNAME
   createsuperuser, changepassword, migrate …   (calltally help --all lists every command)
 """
 

@@ -61,6 +61,12 @@ INSTALLED_APPS = [
     # The page kit (generic list/edit pages, form and table templates), then the shell.
     "calltally.webkit",
     "calltally.web",
+    # The REST API (docs/api.md): Django REST framework, its OpenAPI schema, Swagger UI's files
+    # served from the package (no CDN), and CallTally's API shell with its hashed tokens.
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "calltally.api",
 ]
 
 MIDDLEWARE = [
@@ -204,6 +210,44 @@ AXES_LOCKOUT_CALLABLE = "calltally.web.signin.locked_out"
 CSRF_FAILURE_VIEW = "calltally.web.errors.csrf_failure"
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"
+
+# --- the REST API (docs/api.md) ---------------------------------------------------------------
+
+REST_FRAMEWORK = {
+    # A token (Authorization: Token …) for scripts; the browser's signed-in session for the
+    # browsable API and the schema UI (which then needs the CSRF token to write).
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "calltally.api.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    # Nothing without an account; each endpoint then applies the account's scope.
+    "DEFAULT_PERMISSION_CLASSES": ["calltally.api.permissions.SignedIn"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser", "rest_framework.parsers.FormParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "calltally.api.pagination.PagePagination",
+    "PAGE_SIZE": 100,
+    # Decimals (costs) as strings, never floats: money keeps its digits.
+    "COERCE_DECIMAL_TO_STRING": True,
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "CallTally API",
+    "DESCRIPTION": "Calls, reports and configuration of CallTally, scoped to the account of the token "
+                   "(docs/api.md).",
+    "VERSION": "1",
+    # The schema is as private as the API: only for signed-in accounts and tokens.
+    "SERVE_PERMISSIONS": ["calltally.api.permissions.SignedIn"],
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI's files from the drf-spectacular-sidecar package, served as static files.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
 
 # The long-running services log to the file and to the console (the terminal of `calltally up`,
 # or the journal); one-shot commands to the file only, their warnings counted by a tally that

@@ -8,6 +8,8 @@ APPS = ("calls", "sites", "collectors", "directory", "rating", "services", "spoo
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # The REST API (docs/api.md), its schema and the API tokens page.
+    path("api/", include("calltally.api.urls")),
     path("", include("calltally.collectors.http_push.urls")),
     *(path("", include((f"calltally.{app}.urls", app))) for app in APPS),
     # After the apps: where an app's page has replaced one of the shell's old pages, the app's answers.

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class ApiConfig(AppConfig):
+    name = "calltally.api"
+    label = "api"
+    verbose_name = "REST API"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        # The token scheme in the OpenAPI schema (drf-spectacular finds extensions by import).
+        from . import authentication  # noqa: F401
