@@ -525,7 +525,9 @@ def filters_q(options: ReportOptions) -> Q:
         q &= Q(person__isnull=True)
     elif options.person:
         q &= Q(person__username=options.person)
-    if options.extension:
+    if options.extension == NONE:
+        q &= Q(extension__isnull=True)
+    elif options.extension:
         q &= Q(extension_number=options.extension)
     if options.direction:
         q &= Q(direction=options.direction)
