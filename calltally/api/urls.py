@@ -9,7 +9,7 @@ from . import views
 
 app_name = "api"
 
-APPS = ("calls", "sites", "collectors", "directory", "rating", "accounts")
+APPS = ("calls", "reports", "sites", "collectors", "directory", "rating", "accounts")
 
 
 urlpatterns = [

@@ -28,6 +28,14 @@ def make_call(site, start: dt.datetime, **fields) -> Call:
     return Call.objects.create(site=site, start=start, **values)
 
 
+def rebuild_rollups(world) -> None:
+    """The summaries read the rollups, which the Miner keeps; calls made here need them rebuilt."""
+    from calltally.calls import rollups
+
+    for site in (world["rome"], world["nyc"]):
+        rollups.rebuild(site)
+
+
 @pytest.fixture
 def world(make_site):
     """Two sites; cost centers HQ > SALES > EMEA and OPS; alice in EMEA at ROM, bob in OPS at NYC."""
