@@ -4,11 +4,13 @@ and revokes its API tokens."""
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularSwaggerSplitView
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.response import Response
 
 from calltally.audit import services as audit
@@ -53,6 +55,13 @@ class DocsView(SpectacularSwaggerSplitView):
     template_name = "api/swagger_ui.html"
     url_name = "api:schema"
     title = "CallTally API"
+
+    def handle_exception(self, exc):
+        # A page: a browser that is not signed in goes to the sign-in page and comes back, as on
+        # every other page (DRF's views are exempt from the web's sign-in redirect).
+        if isinstance(exc, NotAuthenticated):
+            return redirect_to_login(self.request.get_full_path())
+        return super().handle_exception(exc)
 
 
 class TokenListView(Page):

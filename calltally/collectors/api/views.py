@@ -10,7 +10,7 @@ import json
 
 from rest_framework import exceptions, serializers
 
-from calltally.api.resources import FormResource, documented
+from calltally.api.resources import FormResource, documented, form_errors
 from calltally.collectors.forms import CLEAR, OPTION, ConnectionForm
 from calltally.collectors.models import Connection
 from calltally.collectors.views import ConnectionEditView, snapshot
@@ -37,11 +37,13 @@ class ConnectionViewSet(FormResource):
         kind = (data or {}).get("kind") if instance is None else None
         return ConnectionForm(data, None, instance=instance, scope=self.scope, kind=kind)
 
-    def api_names(self):
-        names = super().api_names()
-        form = self.make_form(None, None)
-        names.update({name: f"options.{name[len(OPTION):]}" for name in form.fields if name.startswith(OPTION)})
-        return names
+    def validated(self, form):
+        # An option's error under "options.NAME", as the client sent it (the form's field is option_NAME).
+        if not form.is_valid():
+            names = {name: f"options.{name[len(OPTION):]}" for name in form.errors if name.startswith(OPTION)}
+            names.update({name: f"clear.{name[len(CLEAR):]}" for name in form.errors if name.startswith(CLEAR)})
+            raise exceptions.ValidationError(form_errors(form, names))
+        return form
 
     def form_data(self, instance, given):
         if not isinstance(given, dict):
