@@ -331,7 +331,8 @@ def summary_rows(groups: list[dict], dimension: Dimension, options: ReportOption
         row = merged.get(key)
         if row is None:
             merged[key] = {**labels, "calls": group["calls"], "talk_seconds": group["talk_seconds"],
-                           "cost": group["cost"], "currency": group["currency"], "drill": options.replace(**drill)}
+                           "cost": group["cost"], "currency": group["currency"],
+                           "drill": options.replace(currency=group["currency"], **drill)}
         else:
             row["calls"] += group["calls"]
             row["talk_seconds"] += group["talk_seconds"]
@@ -525,7 +526,7 @@ def summary_by_cost_center(report, options, scope, now):
         row = {"cost_center": center.code, "name": center.name, "depth": depth,
                "calls": mine["calls"] if mine else 0, "talk_seconds": mine["talk_seconds"] if mine else 0,
                "cost": mine["cost"] if mine else ZERO, "currency": currency,
-               "drill": options.replace(cost_center=center.code)}
+               "drill": options.replace(cost_center=center.code, currency=currency)}
         position = len(rows)
         rows.append(row)
         calls, talk, cost = row["calls"], row["talk_seconds"], row["cost"]
@@ -546,7 +547,8 @@ def summary_by_cost_center(report, options, scope, now):
             rows.append({"cost_center": NONE, "name": "No cost center", "depth": 0, "calls": orphan["calls"],
                          "talk_seconds": orphan["talk_seconds"], "cost": orphan["cost"], "currency": currency,
                          "subtotal_calls": orphan["calls"], "subtotal_talk_seconds": orphan["talk_seconds"],
-                         "subtotal_cost": orphan["cost"], "drill": options.replace(cost_center=NONE)})
+                         "subtotal_cost": orphan["cost"],
+                         "drill": options.replace(cost_center=NONE, currency=currency)})
     # A cost center whose own groups were missed by the walk (a cycle in the tree) would be lost:
     # the totals come from the groups themselves.
     share_of_total(rows)
@@ -650,6 +652,7 @@ def calls_per_day(report, options, scope, now):
             item = merged.setdefault(key, {"day": row["day"].isoformat(), "calls": 0, "talk_seconds": 0,
                                            "cost": ZERO, "currency": row["currency"],
                                            "drill": options.replace(period="custom", date_from=row["day"],
+                                                                    currency=row["currency"],
                                                                     date_to=row["day"], time_from=None,
                                                                     time_to=None)})
             item["calls"] += row["calls"]

@@ -70,6 +70,8 @@ def filters_of(options: ReportOptions) -> tuple[dict, Q] | None:
             filters[name] = ""
         elif value:
             filters[name if name == "category" else f"{name}__iexact"] = value
+    if options.currency:
+        filters["currency"] = options.currency
     if options.answered:
         filters["answered"] = options.answered == "answered"
     return filters, where

@@ -77,6 +77,7 @@ class ReportOptions:
     trunk: str = ""
     account: str = ""  # as shown (a description where the code is replaced)
     answered: str = ""  # "answered" | "unanswered" | ""
+    currency: str = ""  # a summary row is one currency's: its drill-down keeps to it
     remote: str = ""  # patterns: "0039*,!*1234"
     min_duration: int | None = None  # talk seconds
     min_cost: Decimal | None = None
@@ -150,7 +151,8 @@ class ReportOptions:
         labels = [("sites", "Sites"), ("cost_center", "Cost center (and below)"), ("person", "Person"),
                   ("extension", "Extension"), ("direction", "Direction"), ("category", "Category"),
                   ("destination", "Destination"), ("tariff", "Tariff"), ("trunk", "Trunk/device"),
-                  ("account", "Account"), ("answered", "Answered"), ("remote", "Remote number"),
+                  ("account", "Account"), ("answered", "Answered"), ("currency", "Currency"),
+                  ("remote", "Remote number"),
                   ("min_duration", "Minimum duration (s)"), ("min_cost", "Minimum cost"),
                   ("ignore_short_missed", "Ignore missed calls shorter than (s)")]
         for name, label in labels:
@@ -341,6 +343,8 @@ class OptionsForm(forms.Form):
     account = forms.CharField(label="Account", required=False, max_length=200)
     answered = forms.ChoiceField(label="Answered", required=False,
                                  choices=[("", "Answered or not"), *ANSWERED_CHOICES.items()])
+    currency = forms.CharField(label="Currency", required=False, max_length=3,
+                               help_text="Calls charged in this currency only (ISO 4217, e.g. EUR).")
     remote = forms.CharField(label="Remote number", required=False, max_length=500,
                              help_text="* for any digits, ! to exclude, commas between patterns: 0039*, !*1234")
     min_duration = forms.IntegerField(label="Minimum duration (seconds)", required=False, min_value=0)
@@ -402,6 +406,12 @@ class OptionsForm(forms.Form):
             raise forms.ValidationError(f"{value} is not a category: use one of {', '.join(Category.values)}.")
         return value
 
+    def clean_currency(self):
+        value = self.cleaned_data["currency"].strip().upper()
+        if value and not (len(value) == 3 and value.isalpha()):
+            raise forms.ValidationError(f"{value} is not a currency code such as EUR or USD.")
+        return value
+
     def clean_remote(self):
         text = self.cleaned_data["remote"].strip()
         try:
@@ -454,6 +464,7 @@ class OptionsForm(forms.Form):
             category=d.get("category") or "", destination=(d.get("destination") or "").strip(),
             tariff=(d.get("tariff") or "").strip(), trunk=(d.get("trunk") or "").strip(),
             account=(d.get("account") or "").strip(), answered=d.get("answered") or "",
+            currency=d.get("currency") or "",
             remote=d.get("remote") or "", min_duration=d.get("min_duration"), min_cost=d.get("min_cost"),
             ignore_short_missed=d.get("ignore_short_missed"),
             top=d.get("top") or DEFAULT_TOP, within=d.get("within") or DEFAULT_WITHIN, plans=d.get("plan") or [],
@@ -547,6 +558,8 @@ def filters_q(options: ReportOptions) -> Q:
         q &= Q(answered=True)
     elif options.answered == "unanswered":
         q &= Q(answered=False)
+    if options.currency:
+        q &= Q(currency=options.currency)
     if options.remote:
         q &= remote_q(options.remote)
     if options.min_duration:
