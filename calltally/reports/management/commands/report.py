@@ -38,6 +38,7 @@ VALUE_FLAGS = (
     ("--tariff", "tariff", "NAME", "the tariff plan that priced the calls"),
     ("--trunk", "trunk", "NAME", "a trunk/device"),
     ("--account", "account", "NAME", "an account as shown (its description where the code is replaced)"),
+    ("--currency", "currency", "CODE", "calls charged in this currency only (e.g. EUR)"),
     ("--remote", "remote", "PATTERN", "remote number: * any digits, ! excludes, commas between patterns"),
     ("--min-duration", "min_duration", "S", "calls that lasted at least S seconds"),
     ("--min-cost", "min_cost", "X", "calls that cost at least X"),
