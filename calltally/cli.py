@@ -68,6 +68,7 @@ Tariffs
 Calls
   import             spool CDR files for a site and mine them
   calls              export calls as CSV or JSON
+  report             reports: report list; report NAME [options] --format csv|xlsx|pdf|json
   discarded          list discarded calls
   reprocess          make discarded calls again (after adding extensions)
   recalc             make a period's calls again from the spool (after changing tariffs, codes…)
