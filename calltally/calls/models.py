@@ -199,9 +199,10 @@ class Grain(models.IntegerChoices):
     DAY = 2, "site, local day, every dimension"
     DAY_PEOPLE = 3, "site, local day, direction, answered, extension, person, cost center"
     DAY_ROUTES = 4, "site, local day, direction, answered, category, destination, account, tariff"
-    MONTH = 5, "site, local month, every dimension"
-    MONTH_PEOPLE = 6, "site, local month, direction, answered, extension, person, cost center"
-    MONTH_ROUTES = 7, "site, local month, direction, answered, category, destination, account, tariff"
+    # The month grains count answered calls (answered_calls) without keeping them apart (answered is False).
+    MONTH = 5, "site, local month, every dimension but answered"
+    MONTH_PEOPLE = 6, "site, local month, direction, extension, person, cost center"
+    MONTH_ROUTES = 7, "site, local month, direction, category, destination, account, tariff"
 
 
 class CallRollup(models.Model):

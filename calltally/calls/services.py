@@ -8,19 +8,21 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Max, Min, Q, Sum
 
 from calltally.directory.forms import ExtensionForm, PersonForm
-from calltally.directory.models import AccountCode, Extension, Person, normalize_account_code
+from calltally.directory.models import AccountCode, CostCenter, Extension, Person, normalize_account_code
 from calltally.sites.models import Site
 from calltally.spool import rawview
 from calltally.spool.storage import Spool
 
+from . import rollups
 from .choices import Direction, DiscardReason
-from .models import Call, DiscardedCall
+from .models import Call, CallRollup, DiscardedCall, Grain
 
 # The columns of `calls export`, each with the Call field it is read from: declared once.
 EXPORT_FIELDS = (
@@ -284,29 +286,44 @@ def period(starts: dict[int, dt.datetime], field_name: str = "start") -> tuple[Q
     return condition, earliest
 
 
+def local_days(starts: dict[int, dt.datetime], zones: dict[int, object]) -> dict[int, dt.date]:
+    """Each site's local date of its start instant (a local midnight)."""
+    return {site_id: start.astimezone(zones[site_id]).date() for site_id, start in starts.items() if site_id in zones}
+
+
+def rollup_period(days: dict[int, dt.date], grain: Grain) -> Q:
+    """The rollup rows of ``grain`` of each site's own day (or month: its first day)."""
+    condition = Q(pk__in=[])
+    for site_id, day in days.items():
+        condition |= Q(site_id=site_id, day=day)
+    return Q(grain=grain) & condition
+
+
 def site_figures(where: Q, sites: list[Site], today_starts: dict[int, dt.datetime],
                  month_starts: dict[int, dt.datetime]) -> list[SiteFigures]:
     """Today's and this month's calls and cost per site, of the calls ``where`` admits (the
-    account's scope), each site's day and month beginning at its own midnight. One query."""
-    month, earliest = period(month_starts)
-    if earliest is None:
+    account's scope: it names site_id, cost_center_id and person_id, which the rollups keep),
+    each site's day and month beginning at its own midnight. One query, on the rollups: the
+    day and month rows that keep people, whatever the number of calls."""
+    if not month_starts:
         return []
-    today_q, _ = period(today_starts)
+    zones = {site.pk: site.zone for site in sites}
+    today_q = rollup_period(local_days(today_starts, zones), Grain.DAY_PEOPLE)
+    month_q = rollup_period(local_days(month_starts, zones), Grain.MONTH_PEOPLE)
     figures = {site.pk: SiteFigures(site) for site in sites}
-    rows = (Call.objects.filter(where, month, start__gte=earliest)
-            .values("site_id", "currency")
-            .annotate(today_calls=Count("pk", filter=today_q), today_cost=Sum("cost", filter=today_q),
-                      month_calls=Count("pk"), month_cost=Sum("cost"))
-            .order_by())
+    rows = (CallRollup.objects.filter(where).filter(today_q | month_q)
+            .values("site_id", "grain", "currency").annotate(calls=Sum("calls"), cost=Sum("cost")).order_by())
     for row in rows:
         item = figures.get(row["site_id"])
-        if item is None:
+        if item is None or not row["calls"]:
             continue
-        item.today_calls += row["today_calls"]
-        item.month_calls += row["month_calls"]
-        if row["today_calls"]:
-            item.today_cost[row["currency"]] = item.today_cost.get(row["currency"], Decimal(0)) + row["today_cost"]
-        item.month_cost[row["currency"]] = item.month_cost.get(row["currency"], Decimal(0)) + row["month_cost"]
+        cost = Decimal(row["cost"] or 0).quantize(rollups.COST_QUANTUM)
+        if row["grain"] == Grain.DAY_PEOPLE:
+            item.today_calls += row["calls"]
+            item.today_cost[row["currency"]] = item.today_cost.get(row["currency"], Decimal(0)) + cost
+        else:
+            item.month_calls += row["calls"]
+            item.month_cost[row["currency"]] = item.month_cost.get(row["currency"], Decimal(0)) + cost
     return [figures[site.pk] for site in sites]
 
 
@@ -326,20 +343,29 @@ def top_cost_centers(where: Q, month_starts: dict[int, dt.datetime], limit: int 
     """The cost centers that cost most this month (each site's own month), of the calls ``where``
     admits: ``code``, ``name``, ``calls`` and ``cost`` (currency → amount: sites may bill in
     different currencies, which are never added together); calls with no cost center are one row.
-    Ranked by their largest amount. One query, whose rows grow with the cost centers, not the calls."""
-    month, earliest = period(month_starts)
-    if earliest is None:
+    Ranked by their largest amount. Three small queries (zones, the month rollups, the names of
+    the centers shown), whatever the number of calls."""
+    if not month_starts:
         return []
+    zones = {pk: ZoneInfo(name) for pk, name in Site.objects.filter(pk__in=list(month_starts))
+             .values_list("pk", "timezone")}
+    month_q = rollup_period(local_days(month_starts, zones), Grain.MONTH_PEOPLE)
     centers: dict[int | None, dict] = {}
-    for row in (Call.objects.filter(where, month, start__gte=earliest)
-                .values("cost_center_id", "cost_center__code", "cost_center__name", "currency")
-                .annotate(calls=Count("pk"), cost=Sum("cost")).order_by()):
-        item = centers.setdefault(row["cost_center_id"], {
-            "code": row["cost_center__code"], "name": row["cost_center__name"], "calls": 0, "cost": {}})
+    for row in (CallRollup.objects.filter(where).filter(month_q).values("cost_center_id", "currency")
+                .annotate(calls=Sum("calls"), cost=Sum("cost")).order_by()):
+        if not row["calls"]:
+            continue
+        item = centers.setdefault(row["cost_center_id"] or None, {"code": None, "name": None, "calls": 0, "cost": {}})
         item["calls"] += row["calls"]
-        item["cost"][row["currency"]] = item["cost"].get(row["currency"], Decimal(0)) + row["cost"]
-    ranked = sorted(centers.values(), key=lambda item: (-max(item["cost"].values()), item["code"] or ""))
-    return ranked[:limit]
+        cost = Decimal(row["cost"] or 0).quantize(rollups.COST_QUANTUM)
+        item["cost"][row["currency"]] = item["cost"].get(row["currency"], Decimal(0)) + cost
+    ranked = sorted(centers.items(), key=lambda pair: (-max(pair[1]["cost"].values()), pair[0] or 0))[:limit]
+    names = {pk: (code, name) for pk, code, name in CostCenter.objects.filter(
+        pk__in=[pk for pk, _ in ranked if pk]).values_list("pk", "code", "name")}
+    for pk, item in ranked:
+        item["code"], item["name"] = names.get(pk, (None, None))
+    ranked.sort(key=lambda pair: (-max(pair[1]["cost"].values()), pair[1]["code"] or ""))
+    return [item for _, item in ranked]
 
 
 def latest_calls(where: Q, limit: int = 10) -> list[Call]:
