@@ -307,8 +307,21 @@ class SiteCodesField(forms.Field):
         return list(dict.fromkeys(codes))
 
 
+class ListInput(forms.TextInput):
+    """A text box of comma-separated names that also takes the name repeated (``?plan=A&plan=B``)."""
+
+    def value_from_datadict(self, data, files, name):
+        if hasattr(data, "getlist"):
+            values = data.getlist(name)
+            return ",".join(values) if values else None
+        return data.get(name)
+
+    def format_value(self, value):
+        return ", ".join(value) if isinstance(value, (list, tuple)) else super().format_value(value)
+
+
 class ListField(SiteCodesField):
-    widget = forms.TextInput
+    widget = ListInput
 
 
 class OptionsForm(forms.Form):
