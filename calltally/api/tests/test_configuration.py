@@ -204,3 +204,9 @@ def test_an_account_code_shown_as_its_description_keeps_its_code_from_a_site_adm
     admin = token_client("administrator").get("/api/account-codes/").json()["results"]
     other = token_client("site-admin", sites=[world["rome"]]).get("/api/account-codes/").json()["results"]
     assert [c["code"] for c in admin] == ["9911"] and [c["code"] for c in other] == [None]
+
+
+def test_a_site_with_calls_is_not_deleted_and_the_answer_says_why(token_client, world):
+    response = token_client("administrator").delete("/api/sites/ROM/")
+    assert response.status_code == 409 and "calls" in response.json()["detail"]
+    assert Site.objects.filter(code="ROM").exists()

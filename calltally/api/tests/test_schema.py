@@ -48,3 +48,8 @@ def test_the_docs_page_loads_swagger_ui_from_static_files_and_runs_no_inline_cod
     init = admin_client.get(script)
     assert init.status_code == 200 and init["Content-Type"].startswith("application/javascript")
     assert "SwaggerUIBundle" in init.content.decode() and "/api/schema/" in init.content.decode()
+
+
+def test_the_schema_comes_as_json_when_asked(token_client):
+    response = token_client("administrator").get("/api/schema/?format=json")
+    assert response.status_code == 200 and response.json()["info"]["title"] == "CallTally API"
