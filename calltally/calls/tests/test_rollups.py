@@ -220,3 +220,12 @@ def test_deleting_an_extension_moves_its_rollups_to_no_extension_as_its_calls_ar
     extension.delete()
     assert not CallRollup.objects.filter(extension_id=extension.pk).exists()
     assert_rollups_match_calls()
+
+
+def test_answered_calls_alone_are_summed_from_a_day_grain_since_month_grains_only_count_them(ipo, cli):
+    cli("import", "--site", "WAW", str(IPO_SMDR))
+    rows = rollups.summary(["person"], *WHOLE, filters={"answered": False})
+    got = {row["person"]: (row["calls"], row["talk_seconds"], row["cost"]) for row in rows}
+    assert got == summed_calls("person", *WHOLE, answered=False)
+    assert sum(row["answered_calls"] for row in rollups.summary(["site"], *WHOLE)) == Call.objects.filter(
+        answered=True).count()

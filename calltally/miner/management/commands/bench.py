@@ -31,7 +31,17 @@ class Command(BaseCommand):
     help = "Benchmarks. `bench ingest`: synthetic CDRs imported end to end into a throwaway data dir."
 
     def add_arguments(self, parser):
-        sub = parser.add_subparsers(dest="what", required=True, metavar="ingest|parse")
+        sub = parser.add_subparsers(dest="what", required=True, metavar="ingest|parse|reports")
+        reports = sub.add_parser("reports", help="summaries, call list and billing home on a database of N calls")
+        reports.add_argument("--calls", type=int, default=10_000_000, help="synthetic calls (default 10000000)")
+        reports.add_argument("--database-url", metavar="URL",
+                             help="measure on this EMPTY PostgreSQL database (postgres://…) instead of SQLite")
+        reports.add_argument("--data-dir", metavar="DIR",
+                             help="keep the data dir (and its SQLite database) here; a database already built "
+                                  "with as many calls is measured again without building it")
+        reports.add_argument("--runs", type=int, default=5, help="runs per timing; the median is printed (5)")
+        reports.add_argument("--json", action="store_true")
+        reports.add_argument("--in-child", action="store_true", help="(internal) run the measurement here")
         parse = sub.add_parser("parse", help="records per second each driver parses")
         parse.add_argument("--records", type=int, default=200_000, help="records per driver (default 200000)")
         parse.add_argument("--driver", action="append", help="only these drivers (repeat)")
@@ -61,6 +71,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if options["what"] == "parse":
             return self.parse(options)
+        if options["what"] == "reports":
+            return self.reports(options)
         driver = options["driver"]
         if driver not in names():
             raise CommandError(f"unknown driver {driver!r}; choose one of {', '.join(names())}")
@@ -96,6 +108,39 @@ class Command(BaseCommand):
         for line in render(result):
             self.stdout.write(line)
 
+
+    def reports(self, options):
+        if options["calls"] < 1000:
+            raise CommandError("--calls must be at least 1000")
+        if options["in_child"]:
+            print(json.dumps(reports_in_child(options["calls"], options["runs"], self.stderr.write)))
+            return
+        with tempfile.TemporaryDirectory(prefix="calltally-bench-") as scratch:
+            folder = options["data_dir"] or scratch
+            Path(folder).mkdir(parents=True, exist_ok=True)
+            env = {k: v for k, v in os.environ.items() if not k.startswith("CALLTALLY_")}
+            env["CALLTALLY_DATA_DIR"] = folder
+            if options["database_url"]:
+                env["CALLTALLY_DATABASE_URL"] = options["database_url"]
+            argv = [sys.executable, "-m", "calltally.cli", "bench", "reports", "--in-child",
+                    "--calls", str(options["calls"]), "--runs", str(max(1, options["runs"]))]
+            child = subprocess.run(argv, env=env, stdout=subprocess.PIPE, text=True)
+            if child.returncode != 0:
+                raise CommandError("the benchmark failed (its errors are above)")
+            result = json.loads(child.stdout.strip().splitlines()[-1])
+        if options["json"]:
+            self.stdout.write(json.dumps(result, indent=2))
+            return
+        self.stdout.write(f"{result['database']}, {result['calls']:,} calls, {result['cpus']} CPUs; "
+                          f"built in {result['build_seconds']} s; median of {result['runs']} runs")
+        for name, ms in result["timings"].items():
+            target = result["targets"].get(name)
+            verdict = "" if target is None else ("  ok" if ms <= target else f"  OVER the {target} ms target")
+            self.stdout.write(f"  {name:<58} {ms:>9.1f} ms{verdict}")
+        self.stdout.write(f"  database size {result['database_bytes'] / 2**30:.2f} GiB")
+        for name, size in result["table_bytes"].items():
+            self.stdout.write(f"    {name}: {size / 2**30:.2f} GiB")
+        self.stdout.write("  rollup rows by grain: " + ", ".join(f"{k} {v:,}" for k, v in result["rollups"].items()))
 
     def parse(self, options):
         chosen = options["driver"] or names()
@@ -299,4 +344,77 @@ def measure(driver_name: str, count: int, batch: int | None, number_pool: int | 
         "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "database": settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1],
         "batch": batch or settings.MINER_BATCH_SIZE,
+    }
+
+
+def reports_in_child(calls: int, runs: int, log) -> dict:
+    """Build (unless already built) and time; runs in the child, on its own data dir or database."""
+    import datetime as dt
+
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.db.models import Count
+    from django.test import Client
+    from django.test.utils import setup_test_environment
+
+    from calltally.calls import rollups
+    from calltally.calls.models import Call, CallRollup, Grain
+    from calltally.db import ensure_migrated
+    from calltally.miner import benchreports
+    from calltally.sites.models import Site
+
+    ensure_migrated()
+    existing = Call.rows.count()
+    if existing not in (0, calls):
+        raise CommandError(f"the database holds {existing:,} calls, not {calls:,}: give an empty one")
+    built = {"build_seconds": 0}
+    if not existing:
+        built = benchreports.build(calls, log=lambda line: log(line + "\n"))
+    setup_test_environment()
+    user = get_user_model().objects.filter(username="bench").first() or get_user_model().objects.create_superuser(
+        "bench", "bench@example.org", "bench-not-used")
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(user)
+
+    def page(url):
+        def get():
+            response = client.get(url)
+            if response.status_code != 200:
+                raise CommandError(f"{url} answered {response.status_code}")
+        return get
+
+    today = dt.date.today()
+    last_month_end = today.replace(day=1) - dt.timedelta(days=1)
+    month = (last_month_end.replace(day=1), last_month_end)
+    year = ((last_month_end.replace(day=1) - dt.timedelta(days=330)).replace(day=1), last_month_end)
+    days365 = (today - dt.timedelta(days=364), today)
+    rome = Site.objects.get(code="ROM")
+    person = Call.objects.filter(site=rome, person__isnull=False).values_list("person__username", flat=True).first()
+    timings, targets = {}, {}
+    for label, period in (("month", month), ("year (12 whole months)", year), ("last 365 days", days365)):
+        for group in ("person", "cost_center", "destination"):
+            name = f"summary by {group}, {label}"
+            timings[name] = benchreports.median_ms(lambda g=group, p=period: rollups.summary([g], *p), runs)
+            targets[name] = 300
+        name = f"summary by person of mobile calls, {label}"
+        timings[name] = benchreports.median_ms(
+            lambda p=period: rollups.summary(["person"], *p, filters={"category": "mobile"}), runs)
+        targets[name] = 300
+    site_month = (f"/calls/?site=ROM&date_from={month[0]}&date_to={month[1]}&direction=outbound")
+    for name, url, target in (
+        ("call list, first page, unfiltered", "/calls/", 150),
+        ("call list, first page, site + month + direction", site_month, 150),
+        ("call list, first page, a person", f"/calls/?person={person}", 150),
+        ("billing home", "/", 300),
+    ):
+        timings[name] = benchreports.median_ms(page(url), runs)
+        targets[name] = target
+    counts = dict(CallRollup.objects.values_list("grain").annotate(n=Count("pk")).order_by())
+    return {
+        "database": connection.vendor, "calls": calls, "cpus": os.cpu_count(), "runs": runs,
+        "build_seconds": built["build_seconds"], "timings": timings, "targets": targets,
+        "database_bytes": benchreports.database_size(), "table_bytes": benchreports.table_sizes(),
+        "rollups": {Grain(k).name.lower(): v for k, v in sorted(counts.items())},
+        "data_dir": str(settings.DATA_DIR),
     }
