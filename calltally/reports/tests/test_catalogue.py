@@ -289,3 +289,28 @@ def test_an_account_that_sees_nothing_gets_empty_reports(world):
         rows = list(result.rows)
         # A heatmap or a ring-time table keeps its empty cells; nothing is counted in them.
         assert rows == [] or result.totals["calls"] == 0, report.name
+
+
+@pytest.mark.parametrize("name", [r.name for r in catalogue.catalogue()])
+def test_a_report_asks_the_database_as_often_for_many_rows_as_for_few(world, name):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from calltally.directory.models import Extension, Person
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as seen:
+            json.dumps(run(name, {"date_from": "2026-03-01", "date_to": "2026-03-31"}).as_json())
+        return len(seen)
+
+    few = queries()
+    # Twenty more people, each with an extension and calls of their own: more rows in every report.
+    for i in range(20):
+        person = Person.objects.create(username=f"extra{i}", cost_center=world["north"])
+        extension = Extension.objects.create(site=world["rome"], number=f"3{i:02d}", person=person)
+        for minutes in (0, 1):
+            make_call(world["rome"], dt.datetime(2026, 3, 10, 9, i, minutes, tzinfo=UTC), person=person,
+                      cost_center=world["north"], extension=extension, extension_number=extension.number,
+                      remote_number=f"+3906{i:06d}", account=f"A{i}", destination=f"Place {i}",
+                      direction="inbound" if minutes else "outbound", answered=not minutes)
+    assert queries() == few
