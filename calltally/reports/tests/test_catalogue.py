@@ -314,3 +314,22 @@ def test_a_report_asks_the_database_as_often_for_many_rows_as_for_few(world, nam
                       remote_number=f"+3906{i:06d}", account=f"A{i}", destination=f"Place {i}",
                       direction="inbound" if minutes else "outbound", answered=not minutes)
     assert queries() == few
+
+
+def test_a_tariff_comparison_reprices_the_periods_calls_under_each_plan_named(world):
+    from calltally.rating.planfile import parse_plan
+    from calltally.rating.services import store_plan
+
+    store_plan(parse_plan('name = "Flat"\ncarrier = "Carrier"\ncurrency = "EUR"\nvalid_from = "2026-01-01"\n'
+                          'default_band = "all"\nholiday_band = "all"\n\n[[rates]]\nprefix = "39"\n'
+                          'destination = "Italy"\nrate_per_minute = "0.0600"\nfirst_increment = 1\n'
+                          'next_increment = 1\n', "flat.toml"))
+    result = run("tariff-comparison", {"site": "ROM", "plan": "Flat"})
+    assert [c.name for c in result.columns][-2:] == ["Flat:cost", "Flat:saving"]
+    assert result.totals["actual"] == Decimal("3.7000")
+    assert result.totals["Flat:cost"] == sum(r["Flat:cost"] for r in result.rows) > 0
+    assert result.totals["Flat:saving"] == result.totals["actual"] - result.totals["Flat:cost"]
+    # A manager does not see whole sites' calls: no comparison for them.
+    scope = manager_of_sales(world)
+    refused = catalogue.run("tariff-comparison", validate({"plan": "Flat"}, scope), scope, NOW)
+    assert refused.rows == [] and any("run the sites" in note for note in refused.notes)
