@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 from decimal import Decimal
 
 TOTAL_LABEL = "Total"
@@ -53,4 +54,28 @@ def write_csv(result, stream) -> int:
     total = totals_row(result)
     if total is not None:
         writer.writerow([cell(total.get(c.name), c.type) for c in result.columns])
+    return count
+
+
+def write_json(result, stream, indent: int = 2) -> int:
+    """The object of ``result.as_json()``, written row by row: a million-call list is never held
+    in memory as one list. Returns the rows written."""
+    from .catalogue import json_row, json_totals
+
+    pad = " " * indent
+
+    def dump(value) -> str:
+        return json.dumps(value, ensure_ascii=False)
+
+    stream.write("{\n")
+    stream.write(f'{pad}"report": {dump(result.report.name)},\n')
+    stream.write(f'{pad}"options": {dump(result.options.to_dict())},\n')
+    stream.write(f'{pad}"columns": {dump([c.as_dict() for c in result.columns])},\n')
+    stream.write(f'{pad}"rows": [')
+    count = 0
+    for row in result.rows:
+        stream.write(("\n" if count == 0 else ",\n") + pad * 2 + dump(json_row(row, result.columns)))
+        count += 1
+    stream.write(f"\n{pad}],\n" if count else "],\n")
+    stream.write(f'{pad}"totals": {dump(json_totals(result.totals))}\n}}\n')
     return count

@@ -101,3 +101,15 @@ def test_an_invalid_option_ends_the_process_with_a_message_not_a_traceback(cli_p
     assert done.returncode == 1
     assert "invalid options: From (date): Enter a valid date." in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("name", ["call-list", "summary-by-cost-center", "inbound-performance"])
+def test_the_streamed_json_is_the_very_object_of_the_report(world, cli, name):
+    from calltally.accounts.scope import Scope
+    from calltally.reports.options import validate
+    from calltally.reports.tests.conftest import NOW
+
+    printed = json.loads(cli("report", name, "--from", "2026-03-01", "--to", "2026-03-31", "--format", "json"))
+    expected = catalogue.run(name, validate({"date_from": "2026-03-01", "date_to": "2026-03-31"}),
+                             Scope("administrator"), NOW).as_json()
+    assert printed == json.loads(json.dumps(expected))

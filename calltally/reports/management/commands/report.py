@@ -16,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 from calltally.accounts.scope import Scope, scope_of
 from calltally.reports import catalogue
 from calltally.reports.options import PERIODS, OptionsError, validate
-from calltally.reports.output import write_csv
+from calltally.reports.output import write_csv, write_json
 
 # The exporters other formats are written by (a module with ``write(result, stream)``).
 EXPORTERS = {"xlsx": "calltally.reports.export_xlsx", "pdf": "calltally.reports.export_pdf"}
@@ -99,7 +99,7 @@ class Command(BaseCommand):
         stream = self.open(options["output"], binary=False)
         try:
             if fmt == "json":
-                stream.write(json.dumps(result.as_json(), ensure_ascii=False, indent=2) + "\n")
+                write_json(result, stream)
             else:
                 write_csv(result, stream)
         finally:
