@@ -95,6 +95,10 @@ def test_the_command_creates_lists_and_revokes_tokens(cli, role_client, world, c
     assert api.get("/api/calls/").status_code == 200
     cli("api", "token", "revoke", "carla", token.prefix)
     assert api.get("/api/calls/").status_code == 401
+    trail = AuditEvent.objects.filter(object_type="api.apitoken").order_by("id")
+    assert [(e.action, e.details.get("via")) for e in trail] == [("create", "command line"),
+                                                                  ("delete", "command line")]
+    assert key not in str(list(trail.values_list("before", "after")))
 
 
 def test_the_session_of_a_signed_in_browser_reads_the_api(role_client, world):

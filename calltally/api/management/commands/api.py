@@ -35,7 +35,7 @@ class Command(BaseCommand):
             if not form.is_valid():
                 raise CommandError("; ".join(" ".join(m) for m in form.errors.values()))
             token, key = tokens.create(user, form.cleaned_data["name"])
-            audit.record(None, Action.CREATE, obj=token, after=tokens.snapshot(token), username="(command line)")
+            audit.record(None, Action.CREATE, obj=token, after=tokens.snapshot(token), via="command line")
             self.stdout.write(key)
             self.stderr.write(f"Token {token.name!r} for {username}: copy it now, it is never shown again.")
         elif action == "list":
@@ -53,5 +53,5 @@ class Command(BaseCommand):
                                    else f"several tokens of {username} start so: revoke by id")
             before = tokens.snapshot(token)
             token.delete()
-            audit.record(None, Action.DELETE, obj=token, before=before, text=str(token), username="(command line)")
+            audit.record(None, Action.DELETE, obj=token, before=before, text=str(token), via="command line")
             self.stdout.write(f"Token {token.name!r} of {username} revoked.")
