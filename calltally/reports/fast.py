@@ -34,8 +34,8 @@ CALLS_ONLY = ("time_from", "time_to", "trunk", "remote", "min_duration", "min_co
 enabled = True
 
 
-def answerable(options: ReportOptions, dimension_name: str) -> bool:
-    if not enabled or dimension_name not in GROUPS:
+def answerable(options: ReportOptions, dimension_name: str = "") -> bool:
+    if not enabled or (dimension_name and dimension_name not in GROUPS):
         return False
     if any(getattr(options, name) for name in CALLS_ONLY):
         return False
@@ -77,11 +77,11 @@ def filters_of(options: ReportOptions) -> tuple[dict, Q] | None:
     return filters, where
 
 
-def summary_groups(options: ReportOptions, scope: Scope, dimension_name: str, now: dt.datetime | None = None
-                   ) -> list[dict] | None:
-    """The groups of a summary from the rollups, keyed as ``catalogue.aggregate`` keys them, or None
-    when the rollups cannot answer these options."""
-    if not answerable(options, dimension_name):
+def rollup_rows(options: ReportOptions, scope: Scope, group_by: tuple[str, ...], now: dt.datetime | None = None
+                ) -> list[dict] | None:
+    """``rollups.summary`` rows for these options and this scope (each site's period in its own
+    zone), or None when the rollups cannot answer."""
+    if not answerable(options):
         return None
     found = filters_of(options)
     sites = report_sites(options, scope)
@@ -93,21 +93,33 @@ def summary_groups(options: ReportOptions, scope: Scope, dimension_name: str, no
     periods: dict[tuple, list[int]] = {}
     for site in sites:
         periods.setdefault(period_dates(options, site.zone, now), []).append(site.pk)
-    group_by = GROUPS[dimension_name]
-    groups: list[dict] = []
+    out: list[dict] = []
     for (first, last), site_ids in periods.items():
         rows = rollups.summary(group_by, first, last, filters=filters,
                                where=where & Q(site_id__in=site_ids) & scope.calls())
         if rows is None:
             return None
-        for row in rows:
-            group = {KEYS.get(name, name): (row[name] or None) if name in KEYS else row[name] for name in group_by}
-            group.update(currency=row["currency"], calls=row["calls"], talk_seconds=row["talk_seconds"],
-                         cost=row["cost"])
-            groups.append(group)
-    if len(periods) > 1:
-        groups = _merged(groups, [KEYS.get(name, name) for name in group_by])
-    return groups
+        out.extend(rows)
+    return out
+
+
+def summary_groups(options: ReportOptions, scope: Scope, dimension_name: str, now: dt.datetime | None = None
+                   ) -> list[dict] | None:
+    """The groups of a summary from the rollups, keyed as ``catalogue.aggregate`` keys them, or None
+    when the rollups cannot answer these options."""
+    if not answerable(options, dimension_name):
+        return None
+    group_by = GROUPS[dimension_name]
+    rows = rollup_rows(options, scope, group_by, now)
+    if rows is None:
+        return None
+    groups = []
+    for row in rows:
+        group = {KEYS.get(name, name): (row[name] or None) if name in KEYS else row[name] for name in group_by}
+        group.update(currency=row["currency"], calls=row["calls"], talk_seconds=row["talk_seconds"],
+                     cost=row["cost"])
+        groups.append(group)
+    return _merged(groups, [KEYS.get(name, name) for name in group_by])
 
 
 def _merged(groups: list[dict], keys: list[str]) -> list[dict]:

@@ -83,7 +83,7 @@ def test_a_summary_adds_up_to_the_call_list_of_the_same_options(world, name, opt
 
 
 @pytest.mark.parametrize("options", list(OPTION_SETS.values()), ids=list(OPTION_SETS))
-@pytest.mark.parametrize("name", SUMMARIES)
+@pytest.mark.parametrize("name", [*SUMMARIES, "top-spenders", "traffic-by-hour-weekday", "calls-per-day"])
 def test_a_summary_gives_the_same_rows_from_the_rollups_as_from_the_calls(world, name, options, monkeypatch):
     def rows(result):
         return sorted(json.dumps({k: v for k, v in row.items() if k != "drill"}, default=str, sort_keys=True)
@@ -104,6 +104,9 @@ def test_the_rollups_answer_plain_options_and_leave_patterns_times_and_trunks_to
         found = fast.summary_groups(validate(options), ADMIN, "person", NOW)
         assert (found is not None) is answered, options
     assert fast.summary_groups(validate({}), ADMIN, "trunk", NOW) is None
+    # The hour grain keeps sites and directions only: a manager's heatmap (by cost center) reads the calls.
+    assert fast.rollup_rows(validate({"site": "ROM"}), ADMIN, ("day", "hour"), NOW) is not None
+    assert fast.rollup_rows(validate({}), manager_of_sales(world), ("day", "hour"), NOW) is None
 
 
 def from_calls(name, data=None, scope=ADMIN):
