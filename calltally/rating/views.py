@@ -558,7 +558,7 @@ class SimulatorView(kit.Page):
             form = SimulatorForm(initial={"site": site, "at": now, "talk": 60}, scope=self.scope)
         cost = None
         if simulation is not None:
-            cost = display.money(simulation.rating.cost, simulation.rating.currency)
+            cost = display.money(simulation.rating.cost, simulation.rating.currency, exact=True)
         return render(request, "rating/simulator.html", self.context(
             form=form, simulation=simulation, error=error, cost=cost,
             start=display.local_time(simulation.start, simulation.site.zone) if simulation else ""))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from babel.numbers import UnknownCurrencyError, format_currency, get_currency_precision
 from django.utils.html import format_html
@@ -57,12 +57,15 @@ def amount(value: Decimal | None) -> str:
     return f"{whole}.{decimals}"
 
 
-def money(value: Decimal | None, currency: str = "") -> str:
-    """``€1,234.50``: an amount with its currency's symbol and its decimals (``1,234.50 XYZ``
+def money(value: Decimal | None, currency: str = "", exact: bool = False) -> str:
+    """``€1,234.50``: an amount with its currency's symbol and its currency's decimals (``1,234.50 XYZ``
     for a code babel does not know); without a currency, the bare amount.
 
-    A tariff may price to the tenth of a cent (``€0.125``): those decimals are shown, up to
-    four, rather than rounded away, so a figure on screen is the figure stored.
+    On screen every amount of a currency has the same decimals, rounded half up (a tariff
+    pricing to the tenth of a cent gives €0.125, shown €0.13); :func:`exact_money` is the
+    stored figure, for exports and for the title of a cell. ``exact`` keeps every decimal
+    of the amount with the symbol (``€0.125``): where the figure is being explained (the
+    cost simulator), not summed.
     """
     if value is None:
         return EMPTY
@@ -71,12 +74,20 @@ def money(value: Decimal | None, currency: str = "") -> str:
         return amount(value)
     try:
         digits = get_currency_precision(currency)
-        if -value.normalize().as_tuple().exponent > digits:
-            pattern = "¤#,##0." + "0" * digits + "#" * max(0, 4 - digits)
+        if exact:
+            pattern = "¤#,##0." + "0" * digits + "#" * 8
             return format_currency(value, currency, format=pattern, locale=LOCALE, currency_digits=False)
-        return format_currency(value, currency, locale=LOCALE)
+        rounded = value.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+        return format_currency(rounded, currency, locale=LOCALE)
     except (UnknownCurrencyError, ValueError):
         return f"{amount(value)} {currency}"
+
+
+def exact_money(value: Decimal | None, currency: str = "") -> str:
+    """The stored amount with every decimal it has (at least two) and the currency code: ``0.125 EUR``."""
+    if value is None:
+        return EMPTY
+    return f"{amount(value)} {currency}".strip()
 
 
 def call_cost(call) -> str:

@@ -37,9 +37,18 @@ class MoneyColumn(tables.Column):
     def render(self, value, record):
         if getattr(record, "unrated", False):  # a call no rate matched: its zero is no price
             return display.badge("unrated", "unrated")
-        currency = record.get(self.currency_attr, "") if isinstance(record, dict) else getattr(
+        return display.money(value, self.currency_of(record))
+
+    def value(self, value, record):
+        """In exports, the stored amount with all its decimals (the page rounds to the currency's)."""
+        if getattr(record, "unrated", False):
+            return "unrated"
+        return display.exact_money(value, self.currency_of(record))
+
+    def currency_of(self, record) -> str:
+        found = record.get(self.currency_attr, "") if isinstance(record, dict) else getattr(
             record, self.currency_attr, "")
-        return display.money(value, currency or "")
+        return found or ""
 
 
 class DurationColumn(tables.Column):

@@ -51,7 +51,7 @@ def test_the_call_list_shows_each_call_in_its_sites_time_zone_with_the_offset(ad
     assert "2026-03-02 09:15:00 +01:00" in page  # Rome, winter time
     assert "2026-07-01 12:00:30 -04:00" in page  # New York, summer time
     assert "0:02:05" in page  # talk time as h:mm:ss
-    assert "€0.125" in page and "$0.00" in page
+    assert "€0.13" in page and "$0.00" in page
     assert "Alice Rossi" in page and "SALES" in page
     assert 'class="badge badge-outbound"' in page and 'class="badge badge-no_answer"' in page
 

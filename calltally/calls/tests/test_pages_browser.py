@@ -75,4 +75,4 @@ def test_the_cost_column_is_whole_and_in_view_on_a_laptop_and_a_tablet(site_with
         for right, edge, needed, shown in cells:
             assert right <= edge + 0.5, (name, width, right, edge)  # in view, not cut off by the table
             assert needed <= shown, (name, width, needed, shown)  # the amount fits its cell
-    assert "€123,456.7891" in page.content()
+    assert "€123,456.79" in page.content()
