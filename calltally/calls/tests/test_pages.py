@@ -314,3 +314,11 @@ def test_an_unrated_call_says_unrated_where_its_cost_would_be_never_a_zero_price
         assert "€0.00" not in page, url
     # The home's latest calls too (its site totals are sums, where a zero is a zero).
     assert 'badge-unrated">unrated<' in text(admin.get(reverse("home")))
+
+
+def test_the_page_rounds_a_cost_to_the_cent_and_the_csv_export_keeps_every_stored_decimal(admin, rome):
+    make_call(rome, dt.datetime(2026, 3, 2, 8, 0, tzinfo=UTC), cost=Decimal("0.1250"))
+    assert "€0.13" in text(admin.get(reverse("calls:call_list")))
+    response = admin.get(reverse("calls:call_list") + "?export=csv")
+    exported = b"".join(response.streaming_content).decode()
+    assert "0.125 EUR" in exported and "€0.13" not in exported
