@@ -210,3 +210,36 @@ def test_a_site_with_calls_is_not_deleted_and_the_answer_says_why(token_client, 
     response = token_client("administrator").delete("/api/sites/ROM/")
     assert response.status_code == 409 and "calls" in response.json()["detail"]
     assert Site.objects.filter(code="ROM").exists()
+
+
+def list_queries(client, path) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(path).status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize("path", ["/api/people/", "/api/extensions/", "/api/accounts/", "/api/account-codes/"])
+def test_a_configuration_list_makes_as_many_queries_for_many_rows_as_for_few(token_client, world, role_client,
+                                                                              path):
+    from calltally.directory.models import AccountCode, ExtensionAlias
+
+    client = token_client("administrator")
+    client.get("/api/")  # the token's first use writes its last_used once: not part of the count
+
+    def add(n: int):
+        for i in range(n):
+            person = Person.objects.create(username=f"p{path[5:9]}{Person.objects.count()}-{i}", site=world["rome"],
+                                           cost_center=world["emea"], manager=world["alice"])
+            extension = Extension.objects.create(site=world["rome"], number=f"{Extension.objects.count() + 500}",
+                                                 person=person, cost_center=world["emea"])
+            ExtensionAlias.objects.create(extension=extension, site=world["rome"], number=f"9{extension.number}")
+            AccountCode.objects.create(code=f"C{extension.number}", site=world["rome"], cost_center=world["ops"])
+            role_client("site-admin", sites=[world["rome"], world["nyc"]])
+
+    add(2)
+    few = list_queries(client, path)
+    add(10)
+    assert list_queries(client, path) == few
