@@ -79,3 +79,63 @@ def write_json(result, stream, indent: int = 2) -> int:
     stream.write(f"\n{pad}],\n" if count else "],\n")
     stream.write(f'{pad}"totals": {dump(json_totals(result.totals))}\n}}\n')
     return count
+
+
+# --- values as a person reads them (PDF tables, chart labels) ------------------------------------
+# The same spelling as the web pages' (calltally.webkit.display), written here because the reports
+# are a domain layer that the web faces build on, never the other way round.
+
+LOCALE = "en"
+EMPTY = "—"
+
+
+def hms(seconds) -> str:
+    """Seconds as ``h:mm:ss``."""
+    if seconds is None:
+        return EMPTY
+    hours, rest = divmod(max(int(seconds), 0), 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}"
+
+
+def money_text(value, currency: str = "") -> str:
+    """``€1,234.50``: the currency's symbol and decimals (rounded half up), ``1,234.50 XYZ`` for a
+    code babel does not know, the bare amount without a currency."""
+    from decimal import ROUND_HALF_UP
+
+    from babel.numbers import UnknownCurrencyError, format_currency, format_decimal, get_currency_precision
+
+    if value is None:
+        return EMPTY
+    value = Decimal(str(value)) if not isinstance(value, Decimal) else value
+    if not currency or "/" in currency:
+        return format_decimal(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP), format="#,##0.00",
+                              locale=LOCALE)
+    try:
+        digits = get_currency_precision(currency)
+        rounded = value.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+        return format_currency(rounded, currency, locale=LOCALE)
+    except (UnknownCurrencyError, ValueError):
+        return f"{format_decimal(value, format='#,##0.00', locale=LOCALE)} {currency}"
+
+
+def display(value, kind: str = "text", currency: str = "") -> str:
+    """A value as the report tables show it: counts with thousands separators, seconds as h:mm:ss,
+    money with its currency, datetimes with the site's offset, percentages with a % sign."""
+    from babel.numbers import format_decimal
+
+    if value is None:
+        return EMPTY if kind in ("money", "seconds", "datetime") else ""
+    if kind == "money" and not isinstance(value, str):
+        return money_text(value, currency)
+    if kind == "seconds":
+        return hms(value)
+    if kind == "datetime" and isinstance(value, dt.datetime):
+        offset = value.utcoffset() or dt.timedelta(0)
+        minutes = int(offset.total_seconds()) // 60
+        sign = "-" if minutes < 0 else "+"
+        return f"{value:%Y-%m-%d %H:%M:%S} {sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+    if kind == "percent" and isinstance(value, (int, float, Decimal)):
+        return f"{format_decimal(value, format='#,##0.0', locale=LOCALE)} %"
+    if kind in ("int", "number") and isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        return format_decimal(value, locale=LOCALE)
+    return cell(value, kind)
