@@ -1,5 +1,10 @@
-from django.urls import path  # noqa: F401  (the app's pages are added here)
+from django.urls import path
 
-from . import views  # noqa: F401
+from . import views
 
-urlpatterns = []
+urlpatterns = [
+    path("reports/", views.CatalogueView.as_view(), name="catalogue"),
+    path("reports/saved/<int:pk>/", views.SavedReportView.as_view(), name="saved"),
+    path("reports/saved/<int:pk>/delete/", views.SavedReportDeleteView.as_view(), name="saved_delete"),
+    path("reports/<str:name>/", views.ReportView.as_view(), name="report"),
+]

@@ -33,6 +33,7 @@ MENU = (
     Group("Calls", (
         Item("Billing home", "home"),
         Item("Calls", "calls:call_list"),
+        Item("Reports", "reports:catalogue"),
         Item("Discarded calls", "calls:discarded_list", "runs-sites"),
     )),
     Group("Configuration", (
