@@ -122,6 +122,9 @@ class Call(models.Model):
         indexes = [
             models.Index(fields=["site", "start"], name="call_site_start"),
             models.Index(fields=["person", "start"], name="call_person_start"),
+            # The call list's first page over every site, newest first: without it, ten million
+            # rows are sorted to show 25 (SQLite 2M calls: see `calltally bench reports`).
+            models.Index(fields=["start"], name="call_start"),
             # Leg merging looks keys up per batch. Partial: records that cannot be legs cost the
             # index nothing; with kind in it, the lookup never reads the table.
             models.Index(
@@ -205,6 +208,12 @@ class Grain(models.IntegerChoices):
     MONTH_ROUTES = 7, "site, local month, direction, category, destination, account, tariff"
 
 
+# A rollup row's key, and what it sums.
+KEY_FIELDS = ["grain", "day", "site", "hour", "direction", "answered", "extension_id", "person_id", "cost_center_id",
+              "category", "destination", "account", "tariff", "currency"]
+MEASURE_FIELDS = ["calls", "answered_calls", "talk_seconds", "billed_seconds", "ring_seconds", "cost"]
+
+
 class CallRollup(models.Model):
     """Sums over the counted calls (never legs), so that summaries need not read the calls.
 
@@ -262,11 +271,14 @@ class CallRollup(models.Model):
     class Meta:
         constraints = [
             # Its leading (grain, day, site) also serves every summary's period scan.
-            models.UniqueConstraint(
-                fields=["grain", "day", "site", "hour", "direction", "answered", "extension_id", "person_id",
-                        "cost_center_id", "category", "destination", "account", "tariff", "currency"],
-                name="rollup_unique_key",
+            models.UniqueConstraint(fields=KEY_FIELDS, name="rollup_unique_key",
             ),
+        ]
+        indexes = [
+            # Covering: a summary reads the rows of its period from this index alone, in order. Through
+            # the unique key, SQLite fetched every row from the table (2M calls, a year by person from
+            # 93,000 month rows: 1.1 s; with this index 0.24 s).
+            models.Index(fields=[*KEY_FIELDS, *MEASURE_FIELDS], name="rollup_covering"),
         ]
 
     def __str__(self) -> str:
