@@ -209,12 +209,17 @@ def month_bounds(first: dt.date, last: dt.date) -> tuple[dt.date, dt.date]:
     return first.replace(day=1), last.replace(day=calendar.monthrange(last.year, last.month)[1])
 
 
-def rebuild(site: Site, first: dt.date | None = None, last: dt.date | None = None, chunk: int = 200_000) -> int:
+def rebuild(site: Site, first: dt.date | None = None, last: dt.date | None = None) -> int:
     """Recompute a site's rollups from its calls, for the whole months around ``first`` to
-    ``last`` (local days; all time when omitted), in one transaction. Returns the calls read."""
+    ``last`` (local days; all time when omitted), in one transaction. Returns the calls counted.
+
+    The database groups the calls itself, one INSERT … SELECT per grain: a Python tally reads
+    about 50,000 calls a second, the database groups millions. The local day and hour come from
+    the site's zone: ``AT TIME ZONE`` on PostgreSQL, a function of ours on SQLite (which has
+    no zones), called once per distinct minute."""
     with transaction.atomic():
         rows = CallRollup.objects.filter(site=site)
-        where, params = "site_id = %s", [site.pk]
+        where, params = "site_id = %s AND kind <> %s", [site.pk, LEG]
         adapt = db.instant_adapter()
         if first or last:
             lo, hi = month_bounds(first or dt.date(1, 1, 1), last or dt.date(9999, 12, 1))
@@ -227,16 +232,61 @@ def rebuild(site: Site, first: dt.date | None = None, last: dt.date | None = Non
                 params.append(adapt(dt.datetime.combine(hi + dt.timedelta(days=1), dt.time(),
                                                         tzinfo=site.zone).astimezone(dt.UTC)))
         rows.delete()
-        tally, read = Tally(), 0
         with connection.cursor() as cursor:
-            cursor.execute(source_sql(where), params)
-            while part := cursor.fetchmany(chunk):
-                tally.add(part)
-                read += len(part)
-                if len(tally) > chunk:
-                    tally.flush()
-        tally.flush()
-    return read
+            if connection.vendor == "postgresql":
+                local = "(start AT TIME ZONE %s)"
+                day, month, hour = f"{local}::date", f"date_trunc('month', {local})::date", \
+                    f"extract(hour from {local})::smallint"
+                zone_params = 1
+            else:
+                register_local_time(cursor.connection)
+                local = "calltally_local(start, %s)"
+                day, month, hour = f"substr({local}, 1, 10)", f"substr({local}, 1, 7) || '-01'", \
+                    f"CAST(substr({local}, 12, 2) AS INTEGER)"
+                zone_params = 1
+            answered_count = "SUM(CASE WHEN answered THEN 1 ELSE 0 END)"
+            people = "COALESCE(extension_id, 0), COALESCE(person_id, 0), COALESCE(cost_center_id, 0)"
+            routes = "category, destination, account, tariff"
+            blank_routes, no_people = "'', '', '', ''", "0, 0, 0"
+            for grain, period, hour_of, answered, dims in (
+                (Grain.HOUR, day, hour, "answered", f"{no_people}, {blank_routes}"),
+                (Grain.DAY, day, "0", "answered", f"{people}, {routes}"),
+                (Grain.DAY_PEOPLE, day, "0", "answered", f"{people}, {blank_routes}"),
+                (Grain.DAY_ROUTES, day, "0", "answered", f"{no_people}, {routes}"),
+                (Grain.MONTH, month, "0", "%s", f"{people}, {routes}"),
+                (Grain.MONTH_PEOPLE, month, "0", "%s", f"{people}, {blank_routes}"),
+                (Grain.MONTH_ROUTES, month, "0", "%s", f"{no_people}, {routes}"),
+            ):
+                zone = [site.timezone] * zone_params
+                head = [int(grain), *zone * (period.count("%s") // zone_params)]
+                head += zone * (hour_of.count("%s") // zone_params)
+                head += [False] if answered == "%s" else []
+                # GROUP BY positions: every selected column but the sums.
+                cursor.execute(
+                    f"INSERT INTO {db.table(CallRollup)} ({db.quoted(KEY + MEASURES)}) "
+                    f"SELECT %s, {period}, site_id, {hour_of}, direction, {answered}, {dims}, currency, COUNT(*), "
+                    f"{answered_count}, SUM(talk_seconds), SUM(billed_seconds), SUM(ring_seconds), SUM(cost) "
+                    f"FROM {db.table(Call)} WHERE {where} GROUP BY {', '.join(str(n) for n in range(1, 15))}",
+                    [*head, *params])
+        return rows.filter(grain=Grain.HOUR).aggregate(n=Sum("calls"))["n"] or 0
+
+
+def register_local_time(sqlite_connection) -> None:
+    """``calltally_local(start, zone)`` on a SQLite connection: the stored UTC instant as local
+    'YYYY-MM-DD HH' in the zone (cached per minute: zones differ from UTC by whole quarters)."""
+    cache: dict[tuple[str, str], str] = {}
+    zones: dict[str, ZoneInfo] = {}
+
+    def local(start: str, zone_name: str) -> str:
+        key = (start[:16], zone_name)
+        found = cache.get(key)
+        if found is None:
+            zone = zones.get(zone_name) or zones.setdefault(zone_name, ZoneInfo(zone_name))
+            moment = dt.datetime.fromisoformat(start[:16]).replace(tzinfo=dt.UTC).astimezone(zone)
+            found = cache[key] = moment.strftime("%Y-%m-%d %H")
+        return found
+
+    sqlite_connection.create_function("calltally_local", 2, local, deterministic=True)
 
 
 # --- answering summaries -------------------------------------------------------------------
