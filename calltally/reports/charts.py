@@ -193,6 +193,16 @@ def _nice_ceiling(value: float) -> float:
     return 10 * power
 
 
+def _ticks(model: ChartModel, maximum: float) -> list[float]:
+    """The values an axis is marked at: 0 to a round number at or above ``maximum`` in round steps
+    (whole steps for counts and seconds: a count axis never reads 1.25 calls)."""
+    step = _nice_ceiling(maximum / 4)
+    if model.value_kind in ("int", "seconds"):
+        step = max(1, math.ceil(step))
+    count = max(1, math.ceil(maximum / step - 1e-9))
+    return [step * i for i in range(count + 1)]
+
+
 def _clip(text: str, width: float, size: float) -> str:
     """Text cut to about ``width`` points (Helvetica averages some 0.55 em per character)."""
     most = max(int(width / (size * 0.55)), 4)
@@ -220,12 +230,13 @@ def _bars(model: ChartModel, width: float):
         top = _legend(model, left, 14, shapes) + 2
     band = 8 + 14 * len(model.series)
     plot_w = width - left - right
-    peak = _nice_ceiling(max(v for s in model.series for v in s.values))
+    ticks = _ticks(model, max(v for s in model.series for v in s.values))
+    peak = ticks[-1]
     plot_h = band * len(model.categories)
-    for tick in range(5):
-        x = left + plot_w * tick / 4
+    for tick in ticks:
+        x = left + plot_w * tick / peak
         shapes.append(Shape("line", points=[(x, top), (x, top + plot_h)], stroke=GRID, css="ct-grid"))
-        shapes.append(Shape("text", x, top + plot_h + 13, text=model.text(peak * tick / 4), anchor="middle",
+        shapes.append(Shape("text", x, top + plot_h + 13, text=model.text(tick), anchor="middle",
                             size=8, fill=MUTED, css="ct-axis"))
     for row, category in enumerate(model.categories):
         y0 = top + row * band
@@ -278,12 +289,13 @@ def _line(model: ChartModel, width: float):
     shapes: list[Shape] = []
     left, right, top, height = 56, 16, 12, 240
     plot_w, plot_h = width - left - right, height - top - 40
-    peak = _nice_ceiling(max(v for s in model.series for v in s.values))
+    ticks = _ticks(model, max(v for s in model.series for v in s.values))
+    peak = ticks[-1]
     count = len(model.categories)
-    for tick in range(5):
-        y = top + plot_h - plot_h * tick / 4
+    for tick in ticks:
+        y = top + plot_h - plot_h * tick / peak
         shapes.append(Shape("line", points=[(left, y), (left + plot_w, y)], stroke=GRID, css="ct-grid"))
-        shapes.append(Shape("text", left - 6, y + 3, text=model.text(peak * tick / 4), anchor="end", size=8,
+        shapes.append(Shape("text", left - 6, y + 3, text=model.text(tick), anchor="end", size=8,
                             fill=MUTED, css="ct-axis"))
 
     def x_of(i: int) -> float:
@@ -291,7 +303,9 @@ def _line(model: ChartModel, width: float):
 
     step = max(1, math.ceil(count / 8))
     for i in range(0, count, step):
-        shapes.append(Shape("text", x_of(i), top + plot_h + 14, text=model.categories[i], anchor="middle", size=8,
+        # The first and last labels keep inside the canvas.
+        anchor = "start" if i == 0 and count > 1 else "end" if i == count - 1 and count > 1 else "middle"
+        shapes.append(Shape("text", x_of(i), top + plot_h + 14, text=model.categories[i], anchor=anchor, size=8,
                             fill=MUTED, css="ct-axis"))
     for s, series in enumerate(model.series):
         colour = PALETTE[s % len(PALETTE)]

@@ -127,3 +127,10 @@ def test_the_same_model_draws_as_a_reportlab_drawing_with_the_same_texts(world, 
     assert art.width == 400 and art.height > 0
     strings = [s.text for s in art.getContents() if isinstance(s, String)]
     assert strings == texts(parsed(charts.svg(model)))
+
+
+def test_a_count_axis_is_marked_in_whole_calls_up_to_a_round_number_above_the_largest(world):
+    model = charts.chart_of(run("calls-per-day"))
+    axis = [t.text for t in parsed(charts.svg(model)).iter(f"{SVG}text") if t.get("class") == "ct-axis"
+            and ":" not in (t.text or "") and "-" not in (t.text or "")]
+    assert axis == ["0", "2", "4", "6"]  # five calls on 2 March at most
