@@ -221,6 +221,9 @@ class ReportView(Page):
                      for name, n in pager.items() if name in ("previous", "next")} | {"number": pager["number"]}
         total_pairs = [(h["label"], c["text"]) for h, c in zip(header[1:], (total_cells or [])[1:], strict=False)
                        if c["text"] not in ("", display.EMPTY)]
+        if "calls" in result.totals and "calls" not in {c.name for c in columns}:
+            # A list of calls has no Calls column: its count heads its totals.
+            total_pairs.insert(0, ("Calls", f"{result.totals['calls']:,}"))
         return {"header": header, "body": body, "total_cells": total_cells, "total_pairs": total_pairs,
                 "pager": pager, "has_drill": drills}
 
@@ -253,7 +256,8 @@ class ReportView(Page):
             if column.type == "money" and totals is None and "currency" in row:
                 # A call no rate matched has no cost: not a zero price.
                 return {"text": UNRATED, "numeric": numeric}
-            return {"text": display.EMPTY, "numeric": numeric}
+            # Under a column the totals do not sum, the totals row stays blank.
+            return {"text": "" if totals is not None else display.EMPTY, "numeric": numeric}
         if value == "":
             return {"text": "", "numeric": numeric}
         if column.type == "datetime" and hasattr(value, "astimezone"):
