@@ -25,6 +25,7 @@ from django.utils.safestring import mark_safe
 from calltally.accounts.models import Role
 from calltally.audit import services as audit
 from calltally.audit.choices import Action
+from calltally.calls.choices import Direction
 from calltally.webkit import display
 from calltally.webkit.views import Page
 
@@ -260,7 +261,9 @@ class ReportView(Page):
             return {"text": "" if totals is not None else display.EMPTY, "numeric": numeric}
         if value == "":
             return {"text": "", "numeric": numeric}
-        if column.type == "datetime" and hasattr(value, "astimezone"):
+        if column.name == "direction" and value in DIRECTIONS:
+            text = display.badge(value, DIRECTIONS[value])
+        elif column.type == "datetime" and hasattr(value, "astimezone"):
             text = display.local_time(value, value.tzinfo)
         elif column.type == "seconds":
             text = display.duration(value)
@@ -307,7 +310,7 @@ class ReportView(Page):
         else:
             # The writer needs a seekable file (a workbook is a zip): spooled to disk past 8 MB.
             stream = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 (FileResponse closes it)
-            exporter(fmt).write(result, stream)
+            exporter(fmt).write(result, stream, account=request.user.get_username())
             stream.seek(0)
             return FileResponse(stream, as_attachment=True, filename=filename, content_type=CONTENT_TYPES[fmt])
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -333,6 +336,7 @@ class ReportView(Page):
         return HttpResponseRedirect(saved_url(saved, options))
 
 
+DIRECTIONS = dict(Direction.choices)
 NUMERIC = ("int", "seconds", "money", "percent", "number")
 
 

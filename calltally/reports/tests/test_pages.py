@@ -183,22 +183,32 @@ def test_csv_and_json_exports_have_the_clis_totals_and_are_audited(world, admin_
 
 
 @pytest.mark.django_db
-def test_the_binary_exports_offered_answer_with_their_content_types(world, admin_client):
+def test_xlsx_and_pdf_exports_answer_with_their_content_types_and_the_clis_totals(world, admin_client, cli):
+    import openpyxl
+    import pypdf
+
     from calltally.reports import views
 
-    page = admin_client.get(url("summary-by-person"))
-    offered = [label for label, _ in page.context["exports"]]
-    assert offered[:1] == ["CSV"] and "JSON" in offered
-    for fmt, content_type, magic in (("xlsx", views.CONTENT_TYPES["xlsx"], b"PK"),
-                                     ("pdf", views.CONTENT_TYPES["pdf"], b"%PDF")):
-        answer = admin_client.get(url("summary-by-person", format=fmt))
-        if views.exporter(fmt) is None:
-            assert fmt.upper() not in offered
-            assert answer.status_code == 404
-            continue
-        assert fmt.upper() in offered
-        assert answer["Content-Type"] == content_type
-        assert b"".join(answer.streaming_content).startswith(magic)
+    expected = cli_json(cli, "summary-by-person", "--site", "ROM")
+    offered = [label for label, _ in admin_client.get(url("summary-by-person")).context["exports"]]
+    assert offered == ["CSV", "XLSX", "PDF", "JSON"]
+
+    answer = admin_client.get(url("summary-by-person", site="ROM", format="xlsx"))
+    assert answer["Content-Type"] == views.CONTENT_TYPES["xlsx"]
+    assert 'filename="summary-by-person.xlsx"' in answer["Content-Disposition"]
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(answer.streaming_content)), read_only=True).worksheets[0]
+    rows = list(sheet.iter_rows(values_only=True))
+    header, total = rows[0], next(row for row in rows if row[0] == "Total")
+    assert total[header.index("Calls")] == expected["totals"]["calls"]
+    assert Decimal(str(total[header.index("Cost")])) == Decimal(expected["totals"]["cost"])
+
+    answer = admin_client.get(url("summary-by-person", site="ROM", format="pdf"))
+    assert answer["Content-Type"] == "application/pdf"
+    document = pypdf.PdfReader(io.BytesIO(b"".join(answer.streaming_content)))
+    text = " ".join(page.extract_text() for page in document.pages)
+    assert "Summary by person" in text and "Alice Rossi" in text
+    assert f"{Decimal(expected['totals']['cost']):.2f}" in text
+    assert AuditEvent.objects.filter(action="export").count() == 2
 
 
 @pytest.mark.django_db
@@ -262,3 +272,12 @@ def test_the_menu_offers_the_report_catalogue_to_every_role(world, role_client):
         page = client.get(reverse("reports:catalogue")).content.decode()
         assert f'href="{reverse("reports:catalogue")}"' in page
         assert "Undefined extensions" not in page
+
+
+@pytest.mark.django_db
+def test_a_report_with_nothing_to_show_says_what_to_do_next(world, admin_client):
+    page = admin_client.get(url("summary-by-person", remote="+999*")).content.decode()
+    assert "Nothing in this report for these options." in page
+    page = admin_client.get(url("tariff-comparison")).content.decode()
+    assert "Name the plans to compare with" in page
+    assert "see the note above" in page
