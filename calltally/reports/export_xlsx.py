@@ -158,17 +158,40 @@ def write(result, stream, *, account: str | None = None, now: dt.datetime | None
         widths.append(min(max(len(w) for w in label.split()) + 2, MAX_WIDTH))
     has_currency = "currency" in {c.name for c in result.columns}
     fallback_currency = result.totals.get("currency") or result.options.currency or ""
+    # What each column writes, decided once: the loop below runs for every row of a million.
+    plan = [(col, key, kind, key[: -len(OFFSET_SUFFIX)] if key.endswith(OFFSET_SUFFIX) else None)
+            for col, (key, _label, kind) in enumerate(layout)]
+    write_string, write_number, write_datetime = sheet.write_string, sheet.write_number, sheet.write_datetime
+    offsets: dict = {}
     count = 0
     for count, item in enumerate(result.rows, start=1):
         currency = (item.get("currency") or "") if has_currency else fallback_currency
-        for col, (key, _label, kind) in enumerate(layout):
-            if key.endswith(OFFSET_SUFFIX):
-                moment = item.get(key[: -len(OFFSET_SUFFIX)])
-                value = offset_text(moment) if isinstance(moment, dt.datetime) else None
+        measure = count <= MEASURED_ROWS
+        for col, key, kind, source in plan:
+            if source is not None:
+                moment = item.get(source)
+                if not isinstance(moment, dt.datetime):
+                    continue
+                offset = moment.utcoffset()
+                if offset not in offsets:
+                    offsets[offset] = offset_text(moment)
+                write_string(count, col, offsets[offset])
+                continue
+            value = item.get(key)
+            if value is None or value == "":
+                continue
+            kind_of_value = type(value)
+            if kind == "text" and kind_of_value is str:
+                write_string(count, col, value)
+            elif kind == "int" and kind_of_value is int:
+                write_number(count, col, value, formats.int)
+            elif kind == "seconds" and kind_of_value is int:
+                write_number(count, col, value / 86400, formats.seconds)
+            elif kind == "datetime" and isinstance(value, dt.datetime):
+                write_datetime(count, col, value.replace(tzinfo=None), formats.datetime)
             else:
-                value = item.get(key)
-            write_value(sheet, count, col, value, kind, currency, formats)
-            if count <= MEASURED_ROWS and value is not None:
+                write_value(sheet, count, col, value, kind, currency, formats)
+            if measure:
                 widths[col] = min(max(widths[col], _width(value, kind)), MAX_WIDTH)
     last = count
     total = totals_row(result)

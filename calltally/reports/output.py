@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import json
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 TOTAL_LABEL = "Total"
 
@@ -97,32 +98,36 @@ def hms(seconds) -> str:
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}"
 
 
+@functools.lru_cache(maxsize=64)
+def _currency(currency: str) -> tuple[str, int] | None:
+    """(symbol, decimals) of a currency in the locale; None for a code babel does not know."""
+    from babel.numbers import get_currency_precision, get_currency_symbol
+
+    try:
+        return get_currency_symbol(currency, locale=LOCALE), get_currency_precision(currency)
+    except (ValueError, LookupError):
+        return None
+
+
 def money_text(value, currency: str = "") -> str:
-    """``€1,234.50``: the currency's symbol and decimals (rounded half up), ``1,234.50 XYZ`` for a
-    code babel does not know, the bare amount without a currency."""
-    from decimal import ROUND_HALF_UP
+    """``€1,234.50``: the currency's symbol and decimals (rounded half up), ``XYZ1,234.50`` for a
+    code babel does not know, the bare amount with two decimals without a currency.
 
-    from babel.numbers import UnknownCurrencyError, format_currency, format_decimal, get_currency_precision
-
+    The English pattern of babel's format_currency (symbol, then the grouped amount; the minus
+    sign first), written directly: a PDF of a hundred thousand calls formats as many amounts."""
     if value is None:
         return EMPTY
-    value = Decimal(str(value)) if not isinstance(value, Decimal) else value
-    if not currency or "/" in currency:
-        return format_decimal(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP), format="#,##0.00",
-                              locale=LOCALE)
-    try:
-        digits = get_currency_precision(currency)
-        rounded = value.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
-        return format_currency(rounded, currency, locale=LOCALE)
-    except (UnknownCurrencyError, ValueError):
-        return f"{format_decimal(value, format='#,##0.00', locale=LOCALE)} {currency}"
+    value = value if isinstance(value, Decimal) else Decimal(str(value))
+    known = _currency(currency) if currency and "/" not in currency else None
+    symbol, digits = known if known else ("", 2)
+    rounded = value.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    sign = "-" if rounded < 0 else ""
+    return f"{sign}{symbol}{abs(rounded):,.{digits}f}"
 
 
 def display(value, kind: str = "text", currency: str = "") -> str:
     """A value as the report tables show it: counts with thousands separators, seconds as h:mm:ss,
     money with its currency, datetimes with the site's offset, percentages with a % sign."""
-    from babel.numbers import format_decimal
-
     if value is None:
         return EMPTY if kind in ("money", "seconds", "datetime") else ""
     if kind == "money" and not isinstance(value, str):
@@ -135,7 +140,9 @@ def display(value, kind: str = "text", currency: str = "") -> str:
         sign = "-" if minutes < 0 else "+"
         return f"{value:%Y-%m-%d %H:%M:%S} {sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
     if kind == "percent" and isinstance(value, (int, float, Decimal)):
-        return f"{format_decimal(value, format='#,##0.0', locale=LOCALE)} %"
+        return f"{value:,.1f} %"
     if kind in ("int", "number") and isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
-        return format_decimal(value, locale=LOCALE)
+        if isinstance(value, int) or value == int(value):
+            return f"{int(value):,}"
+        return f"{value:,.3f}".rstrip("0")
     return cell(value, kind)
