@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import importlib
 import itertools
 import tempfile
 from decimal import Decimal
@@ -29,15 +28,16 @@ from calltally.calls.choices import Direction
 from calltally.webkit import display
 from calltally.webkit.views import Page
 
-from . import catalogue, services
+from . import catalogue, charts, export_pdf, export_xlsx, services
 from .api.views import streamed_json
 from .models import SavedReport
 from .options import NONE, OptionsError, OptionsForm, ReportOptions, calls_for, report_sites, validate
 from .output import cell, totals_row
 
 PER_PAGE = 100
-# The exporters of the binary formats (``write(result, stream)``), as the command names them.
-EXPORTERS = {"xlsx": "calltally.reports.export_xlsx", "pdf": "calltally.reports.export_pdf"}
+# The writers of the binary formats: ``write(result, stream, account=…)``.
+EXPORTERS = {"xlsx": export_xlsx, "pdf": export_pdf}
+FORMATS = ("csv", "xlsx", "pdf", "json")
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "json": "application/json",
@@ -54,34 +54,14 @@ CALL_SORTS = {"start": "start", "site": "site__code", "extension": "extension_nu
 # Options only some reports read: offered on their pages only.
 ONLY_FOR = {"top": {"top-expensive-calls", "top-longest-calls", "top-called-numbers", "top-spenders"},
             "within": {"inbound-performance"}, "plan": {"tariff-comparison"}}
-HEAT_LEVELS = 5
 UNRATED = mark_safe('<span class="badge text-bg-warning">unrated</span>')
 
 
-def exporter(fmt: str):
-    """The module writing ``fmt``, or None while it is not there (its button is not offered)."""
-    if fmt not in EXPORTERS:
-        return None
-    try:
-        return importlib.import_module(EXPORTERS[fmt])
-    except ImportError:
-        return None
-
-
-def formats() -> list[str]:
-    return [fmt for fmt in ("csv", "xlsx", "pdf", "json") if fmt in ("csv", "json") or exporter(fmt)]
-
-
 def chart_svg(result):
-    """The result's chart as an inline SVG figure from calltally.reports.charts (escaped there),
-    or None (no chart, or the module not there yet)."""
-    if not result.chart:
-        return None
-    try:
-        charts = importlib.import_module("calltally.reports.charts")
-    except ImportError:
-        return None
-    return mark_safe(charts.render_svg(result)) or None
+    """The result's chart as an inline SVG figure (calltally.reports.charts escapes every value),
+    or None for a report without a chart."""
+    figure = charts.render_svg(result) if result.chart else ""
+    return mark_safe(figure) if figure else None  # noqa: S308 (escaped by charts)
 
 
 class PageOptionsForm(OptionsForm):
@@ -178,8 +158,8 @@ class ReportView(Page):
         query = options.to_query()
         return render(request, "reports/report.html", self.context(
             report=self.report, form=form, result=result, described=options.describe(), **table,
-            chart=chart, heatmap=self.heatmap(result) if chart is None else None,
-            exports=[(fmt.upper(), "?" + urlencode({**query, "format": fmt}, doseq=True)) for fmt in formats()],
+            chart=chart,
+            exports=[(fmt.upper(), "?" + urlencode({**query, "format": fmt}, doseq=True)) for fmt in FORMATS],
             save_query=urlencode(query, doseq=True), notes=result.notes,
             saved=services.saved_reports(request.user).filter(report=self.report.name)))
 
@@ -280,24 +260,10 @@ class ReportView(Page):
             text = NONE if value == NONE else cell(value, column.type)
         return {"text": text, "numeric": numeric}
 
-    @staticmethod
-    def heatmap(result):
-        """The hour × weekday grid as cells with a heat level (a CSS class; no inline style)."""
-        chart = result.chart
-        if not chart or chart.get("kind") != "heatmap":
-            return None
-        peak = max((v for row in chart["z"] for v in row), default=0)
-        rows = []
-        for label, values in zip(chart["y"], chart["z"], strict=True):
-            cells = [{"value": v, "level": (0 if not v or not peak else max(1, round(v * HEAT_LEVELS / peak)))}
-                     for v in values]
-            rows.append({"label": label, "cells": cells})
-        return {"x": chart["x"], "rows": rows}
-
     # --- exports -----------------------------------------------------------------------------
     def export(self, request, options: ReportOptions, fmt: str):
         """The same result as the page, streamed as CSV, JSON, XLSX or PDF (audited)."""
-        if fmt not in formats():
+        if fmt not in FORMATS:
             raise Http404(f"No {fmt} export.")
         result = self.report.run(options, self.scope)
         audit.record(request, Action.EXPORT, what=f"report {self.report.name}", format=fmt,
@@ -310,7 +276,7 @@ class ReportView(Page):
         else:
             # The writer needs a seekable file (a workbook is a zip): spooled to disk past 8 MB.
             stream = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 (FileResponse closes it)
-            exporter(fmt).write(result, stream, account=request.user.get_username())
+            EXPORTERS[fmt].write(result, stream, account=request.user.get_username())
             stream.seek(0)
             return FileResponse(stream, as_attachment=True, filename=filename, content_type=CONTENT_TYPES[fmt])
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
