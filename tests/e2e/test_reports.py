@@ -1,5 +1,6 @@
-"""Reports in a real browser: set a summary's options, run it, see its chart, drill down to the
-calls behind a row, and download the summary as XLSX and PDF (read back with openpyxl and pypdf).
+"""Reports in a real browser: set a summary's options, run it, see its chart, download it as XLSX
+and PDF (read back with openpyxl and pypdf), save it under a name, drill down to the calls behind a
+row, then open the saved report from the catalogue and delete it.
 
 The calls are the journey's PBX capture imported with the command line on a site of their own
 (RPT), so this test needs no other test before it; its options name that site and the capture's
@@ -116,7 +117,15 @@ def test_a_summary_is_run_charted_drilled_down_and_exported_as_xlsx_and_pdf(admi
     text = "\n".join(p.extract_text() for p in pypdf.PdfReader(pdf.value.path()).pages)
     assert "rpt4004" in text and "Summary by person" in text
 
+    # Saved under a name: the page comes back with the same options.
+    page.get_by_label("Name", exact=True).fill("RPT outbound")
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.wait_for_load_state()
+    expect(page.get_by_role("status").filter(has_text="Saved as")).to_be_visible()
+    expect(page.get_by_role("region", name="Ran with")).to_contain_text(SITE)
+
     # The row's drill-down: the call list of that person, with the summary's options.
+    rows = page.locator("table.report-table tbody tr")
     row = rows.filter(has_text="rpt4004")
     calls_of_row = row.locator("td").nth(2).inner_text()
     row.get_by_role("link", name="Calls").click()
@@ -128,3 +137,17 @@ def test_a_summary_is_run_charted_drilled_down_and_exported_as_xlsx_and_pdf(admi
     assert int(calls_of_row) == CALLS_OF_4004
     expect(page.get_by_role("region", name="Totals of every page")).to_contain_text("PLN")
     browsing.shot(page, "drill-down to the call list")
+
+    # The saved report, opened from the catalogue, then deleted there (after a confirmation).
+    page.goto("/reports/")
+    saved = page.get_by_role("region", name="Your saved reports")
+    saved.get_by_role("link", name="RPT outbound").click()
+    page.wait_for_load_state()
+    expect(page).to_have_title(re.compile("^Summary by person"))
+    expect(page.get_by_role("region", name="Ran with")).to_contain_text("outbound")
+    page.goto("/reports/")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("region", name="Your saved reports").get_by_role("button", name="Delete RPT outbound").click()
+    page.wait_for_load_state()
+    expect(page.get_by_role("region", name="Your saved reports")).to_contain_text("No saved reports yet")
+    browsing.shot(page, "saved report deleted")

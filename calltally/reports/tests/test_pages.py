@@ -247,13 +247,14 @@ def test_a_manager_sees_only_their_subtree_and_cannot_name_another_cost_center(w
 
 
 @pytest.mark.django_db
-def test_a_summary_page_asks_the_database_as_often_for_fifty_calls_as_for_five(world, admin_client,
+@pytest.mark.parametrize("source", [{}, {"min_duration": "1"}], ids=["from the rollups", "from the calls"])
+def test_a_summary_page_asks_the_database_as_often_for_fifty_calls_as_for_five(world, admin_client, source,
                                                                                 django_assert_max_num_queries):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     rome = world["rome"]
-    query = url("summary-by-person", site="ROM", min_duration="1")  # from the calls, not the rollups
+    query = url("summary-by-person", site="ROM", **source)
     admin_client.get(query)
     with CaptureQueriesContext(connection) as few:
         admin_client.get(query)
@@ -281,3 +282,13 @@ def test_a_report_with_nothing_to_show_says_what_to_do_next(world, admin_client)
     page = admin_client.get(url("tariff-comparison")).content.decode()
     assert "Name the plans to compare with" in page
     assert "see the note above" in page
+
+
+@pytest.mark.django_db
+def test_a_site_administrator_cannot_name_a_site_they_do_not_run(world, role_client):
+    client = role_client("site-admin", sites=[world["rome"]])
+    refused = client.get(url("summary-by-site", site="NYC"))
+    assert refused.status_code == 400
+    assert "among the sites you see" in refused.content.decode()
+    sites = {row["cells"][0]["text"] for row in client.get(url("summary-by-site")).context["body"]}
+    assert sites == {"ROM"}
