@@ -36,7 +36,16 @@ from calltally.calls.services import AccountNames
 from calltally.directory.models import CostCenter, Extension, Person
 from calltally.sites.models import Site
 
-from .options import NONE, ReportOptions, calls_for, period_dates, period_q, report_sites, trunk_expression
+from .options import (
+    NONE,
+    ReportOptions,
+    calls_for,
+    period_dates,
+    period_q,
+    report_sites,
+    site_bounds,
+    trunk_expression,
+)
 
 TYPES = ("text", "int", "seconds", "money", "datetime", "percent", "number")
 CHART_KINDS = ("bar", "line", "heatmap", "pie")
@@ -831,12 +840,40 @@ for _name, _columns, _key in (
 Inbound calls nobody answered whose caller was neither called back from the site nor answered on a
 later call (within the data CallTally has, whoever took it). Anonymous callers are left out.""")
 def missed_not_called_back(report, options, scope, now):
-    later = Call.objects.filter(site_id=OuterRef("site_id"), remote_number=OuterRef("remote_number"),
-                                start__gt=OuterRef("start")).filter(
-        Q(direction=Direction.OUTBOUND) | Q(direction=Direction.INBOUND, answered=True))
-    calls = (_inbound(options, scope, now).filter(answered=False).exclude(remote_number="")
-             .filter(~Exists(later)))
-    return _call_report(report, options, scope, now, calls)
+    sites = report_sites(options, scope)
+    missed = _inbound(options, scope, now).filter(answered=False).exclude(remote_number="")
+    # The last contact with each of those numbers, per site, from the period's start on (a call back
+    # the next month still counts): a call to it, or one of its calls answered — by anyone at the
+    # site, not only what the account sees. One GROUP BY with the numbers as a subquery, never a
+    # query per missed call; a missed call after its number's last contact was never returned.
+    since = Q(pk__in=[])
+    for site in sites:
+        start = site_bounds(options, site.zone, now)[0]
+        since |= Q(site_id=site.pk, **({"start__gte": start} if start else {}))
+    contacts = (Call.objects.filter(since)
+                .filter(Q(direction=Direction.OUTBOUND) | Q(direction=Direction.INBOUND, answered=True),
+                        remote_number__in=missed.order_by().values("remote_number"))
+                .order_by().values("site_id", "remote_number").annotate(last=Max("start")))
+    codes = {s.pk: s.code for s in sites}
+    last = {(codes[c["site_id"]], c["remote_number"]): c["last"] for c in contacts}
+
+    def returned(site_code: str, number: str, start: dt.datetime) -> bool:
+        contact = last.get((site_code, number))
+        return contact is not None and contact > start
+
+    # Totals first (the rows are streamed after them), from the few columns they need.
+    tally = {}
+    talk = count = 0
+    for site_id, number, start, seconds, cost, currency in missed.order_by().values_list(
+            "site_id", "remote_number", "start", "talk_seconds", "cost", "currency").iterator(chunk_size=5000):
+        if not returned(codes[site_id], number, start):
+            count += 1
+            talk += seconds
+            tally[currency] = tally.get(currency, ZERO) + cost
+    totals = {"calls": count, "talk_seconds": talk, **money_totals(tally)}
+    rows = (row for row in call_rows(missed.order_by("start", "id"), {s.pk: s for s in sites})
+            if not returned(row["site"], row["remote_number"], row["start"]))
+    return ReportResult(report, options, list(report.columns), rows, totals)
 
 
 # --- extensions ----------------------------------------------------------------------------------
