@@ -148,6 +148,11 @@ class ReportView(Page):
             return render(request, "reports/report.html", self.context(
                 report=self.report, form=form, invalid=True, errors=exc.form.error_text()), status=400)
         services.remember(request.user, options)
+        if any(value == "" for value in request.GET.values()):
+            # The form sends every field, most of them empty: the address kept (to share, to come
+            # back to) names only the options that were set.
+            kept = {k: request.GET[k] for k in ("sort", "format") if request.GET.get(k)}
+            return HttpResponseRedirect("?" + urlencode({**options.to_query(), "run": "1", **kept}, doseq=True))
         fmt = request.GET.get("format")
         if fmt:
             return self.export(request, options, fmt)
@@ -198,7 +203,8 @@ class ReportView(Page):
         if totals is not None:
             total_cells = [self.cell(totals, c, totals=result.totals) for c in columns]
         if pager is not None:
-            pager = {name: ("?" + urlencode({**base, "sort": sort, "page": n}, doseq=True) if n else None)
+            sorting = {"sort": sort} if sort else {}
+            pager = {name: ("?" + urlencode({**base, **sorting, "page": n}, doseq=True) if n else None)
                      for name, n in pager.items() if name in ("previous", "next")} | {"number": pager["number"]}
         total_pairs = [(h["label"], c["text"]) for h, c in zip(header[1:], (total_cells or [])[1:], strict=False)
                        if c["text"] not in ("", display.EMPTY)]

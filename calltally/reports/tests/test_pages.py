@@ -292,3 +292,11 @@ def test_a_site_administrator_cannot_name_a_site_they_do_not_run(world, role_cli
     assert "among the sites you see" in refused.content.decode()
     sites = {row["cells"][0]["text"] for row in client.get(url("summary-by-site")).context["body"]}
     assert sites == {"ROM"}
+
+
+@pytest.mark.django_db
+def test_the_forms_empty_fields_are_dropped_from_the_address_of_a_report(world, admin_client):
+    response = admin_client.get(url("summary-by-person", run="1", person="", remote="", site="ROM"))
+    assert response.status_code == 302
+    assert response["Location"].startswith("?") and "person=" not in response["Location"]
+    assert "site=ROM" in response["Location"] and "date_from=2026-03-01" in response["Location"]
