@@ -336,3 +336,19 @@ def test_a_tariff_comparison_reprices_the_periods_calls_under_each_plan_named(wo
     scope = manager_of_sales(world)
     refused = catalogue.run("tariff-comparison", validate({"plan": "Flat"}, scope), scope, NOW)
     assert refused.rows == [] and any("run the sites" in note for note in refused.notes)
+
+
+@pytest.mark.parametrize("name", SUMMARIES)
+def test_a_merged_call_counts_once_in_summaries_and_the_call_list_never_its_legs(world, name, monkeypatch):
+    at = dt.datetime(2026, 3, 11, 9, tzinfo=UTC)
+    people = {"person": world["alice"], "cost_center": world["sales"], "extension": world["ext"]["101"]}
+    for offset in (0, 1):
+        make_call(world["rome"], at + dt.timedelta(seconds=offset), kind="leg", leg_key="call-7",
+                  cost=Decimal("0.4000"), **people)
+    make_call(world["rome"], at, kind="merged", leg_key="call-7", segment=None, raw_offset=None,
+              cost=Decimal("0.8000"), **people)
+    summary = run(name)
+    monkeypatch.setattr(fast, "enabled", False)
+    listed = run("call-list")
+    assert totals(summary) == totals(listed)
+    assert listed.totals["calls"] == 14 and listed.totals["cost_by_currency"]["EUR"] == Decimal("4.5000")

@@ -82,7 +82,8 @@ class Command(BaseCommand):
         fmt = options["format"]
         if fmt is None:
             raise CommandError("say which format: --format csv, xlsx, pdf or json")
-        scope = self.scope(options["as_user"])
+        self.as_user = options["as_user"]
+        scope = self.scope(self.as_user)
         data = {dest: options[dest] for _, dest, _, _ in VALUE_FLAGS if options[dest] is not None}
         for dest in ("site", "plan"):
             if options[dest]:
@@ -151,7 +152,8 @@ class Command(BaseCommand):
         else:
             stream = self.open(path, binary=True)
         try:
-            module.write(result, stream)
+            # The file says whose view of the calls it holds.
+            module.write(result, stream, account=self.as_user or "calltally report (every call)")
         finally:
             if path:
                 stream.close()
