@@ -18,7 +18,7 @@ from django.db.models import Q
 
 from calltally.accounts.models import Role
 from calltally.accounts.scope import scope_of, subtree
-from calltally.directory.models import CostCenter
+from calltally.directory.models import CostCenter, Person
 from calltally.sites.models import Site
 
 from .choices import Direction, DiscardReason, Disposition
@@ -97,8 +97,7 @@ class CallFilterSet(LocalDaysMixin, django_filters.FilterSet):
     extension = django_filters.CharFilter(field_name="extension_number", label="Extension")
     remote = django_filters.CharFilter(field_name="remote_number", lookup_expr="icontains",
                                        label="Remote number contains")
-    person = django_filters.CharFilter(field_name="person__username", lookup_expr="iexact",
-                                       label="Person (username)")
+    person = django_filters.CharFilter(method="filter_person", label="Person (username)")
     cost_center = django_filters.ModelChoiceFilter(
         queryset=visible_cost_centers, to_field_name="code", method="filter_cost_center",
         empty_label="All cost centers", label="Cost center (and below)")
@@ -119,6 +118,12 @@ class CallFilterSet(LocalDaysMixin, django_filters.FilterSet):
 
     def filter_cost_center(self, queryset, name, value):
         return queryset.filter(cost_center_id__in=subtree([value.pk]))
+
+    def filter_person(self, queryset, name, value):
+        # The person's id first: with the username joined in, the database walks every call
+        # newest first looking for theirs (0.2 s on 2 million calls) instead of their own index.
+        ids = list(Person.objects.filter(username__iexact=value).values_list("pk", flat=True))
+        return queryset.filter(person_id__in=ids)
 
 
 class DiscardedCallFilterSet(LocalDaysMixin, django_filters.FilterSet):

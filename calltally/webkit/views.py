@@ -148,8 +148,13 @@ class ObjectListView(Page):
             queryset = filterset.qs if filterset.is_bound and filterset.is_valid() else (
                 queryset if not filterset.is_bound else queryset.none())
         hidden = self.hidden_columns(request)
-        table = self.table_class(self.table_data(queryset), request=request, exclude=hidden)
+        # No request= here: django-tables2 would configure the table at once with its default
+        # paginator, which counts every row (1.7 s on 2.2 million calls); RequestConfig below
+        # configures it once, lazily when the page asks for it.
+        table = self.table_class(self.table_data(queryset), exclude=hidden)
+        table.request = request
         if request.GET.get("export") == "csv":
+            RequestConfig(request, paginate=False).configure(table)  # the sort asked for, every row
             audit.record(request, Action.EXPORT, what=self.verbose_name_plural, query=request.GET.urlencode())
             name = self.export_name or f"{self.verbose_name_plural.replace(' ', '-')}.csv"
             return csv_response(table, table.data.data, name)
