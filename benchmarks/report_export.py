@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import io
 import json
 import os
 import resource
@@ -39,17 +40,35 @@ def environment(data_dir: Path) -> dict:
     return env
 
 
-def setup() -> None:
+def setup(migrate: bool = True) -> None:
     import django
 
     django.setup()
-    from calltally.db import ensure_migrated
+    if migrate:
+        from calltally.db import ensure_migrated
 
-    ensure_migrated()
+        ensure_migrated()
+
+
+def built_already(calls: int) -> bool:
+    """Whether the data dir already holds the calls (a reused --data-dir is not migrated again:
+    the export reads calls, and a later migration of the working tree must not stop it)."""
+    from django.db import DatabaseError
+
+    from calltally.calls.models import Call
+
+    try:
+        return Call.rows.count() == calls
+    except DatabaseError:
+        return False
 
 
 def build(calls: int) -> None:
     """The database of synthetic calls (child process: the builder's memory is not the exports')."""
+    setup(migrate=False)
+    if built_already(calls):
+        print(json.dumps({"built": False, "calls": calls}))
+        return
     setup()
     from calltally.calls.models import Call
     from calltally.miner import benchreports
@@ -67,7 +86,7 @@ def build(calls: int) -> None:
 
 def export(fmt: str, target: str) -> None:
     """One export through the command, timed, with this process's memory before and at its peak."""
-    setup()
+    setup(migrate=False)
     from django.core.management import call_command
 
     from calltally.calls.models import Call
@@ -79,7 +98,7 @@ def export(fmt: str, target: str) -> None:
     before_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     began = time.monotonic()
     call_command("report", "call-list", "--from", start.isoformat(), "--to", end.isoformat(), "--format", fmt,
-                 "--output", target, stderr=open(os.devnull, "w"))
+                 "--output", target, stderr=io.StringIO())
     seconds = time.monotonic() - began
     print(json.dumps({"format": fmt, "seconds": round(seconds, 1), "bytes": os.path.getsize(target),
                       "rss_before_mib": round(before_kib / 1024, 1),

@@ -66,7 +66,8 @@ def cell_text(row: dict, column, currency: str) -> str:
 
 def _clip(text: str, width: float, font: str) -> str:
     """Text cut with an ellipsis to fit ``width`` points."""
-    if stringWidth(text, font, SIZE) <= width:
+    # No Helvetica glyph is much wider than an em ("@" is 1.015): short text fits unmeasured.
+    if len(text) * SIZE * 1.02 <= width or stringWidth(text, font, SIZE) <= width:
         return text
     while text and stringWidth(text + "…", font, SIZE) > width:
         text = text[:-1]
