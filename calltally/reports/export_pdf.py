@@ -197,7 +197,9 @@ def _draw_rows(table: RowsTable, canvas, rows: list[dict], with_total: bool) -> 
         texts = []
         for column in table.columns:
             value = total.get(column.name)
-            texts.append(value if isinstance(value, str) else display(value, column.type, table.currency))
+            # A column the totals do not sum stays empty (not the dash of a missing value).
+            texts.append("" if value is None else value if isinstance(value, str)
+                         else display(value, column.type, table.currency))
         line(texts, y + baseline, BOLD)
     canvas.restoreState()
 

@@ -125,6 +125,7 @@ def test_the_logo_of_the_system_settings_is_printed_when_there_is_one(world):
 def test_an_empty_report_still_makes_a_pdf_with_its_options_and_a_zero_total(world):
     text = text_of(exported(run("call-list", date_from="2025-01-01", date_to="2025-01-02")))
     assert "Call list" in text and "2025-01-01 to 2025-01-02" in text and "page 1 of 1" in text
+    assert text.endswith("Account Total 0:00:00 0.00 ")  # the header, no call, then the totals
 
 
 @pytest.mark.parametrize("name", [r.name for r in catalogue.catalogue() if r.name != "tariff-comparison"])
