@@ -167,11 +167,13 @@ class AccountCodeTable(BaseTable):
                   "created", "actions")
         hidden_by_default = ("created",)
 
-    def __init__(self, *args, request=None, **kwargs):
-        scope = scope_of(request.user) if request is not None else None
-        # Whether the account manages a code (sees it, edits it): the page's own rule.
-        self.may_change = (lambda record: scope.may_configure(record.site_id)) if scope else (lambda record: False)
-        super().__init__(*args, request=request, **kwargs)
+    def may_change(self, record) -> bool:
+        """Whether the account manages a code (sees it, edits it): the page's own rule. Read from
+        the table's request when the cell is drawn (the list page sets it after making the table)."""
+        request = getattr(self, "request", None)
+        if request is None:
+            return False
+        return scope_of(request.user).may_configure(record.site_id)
 
     def render_code(self, value, record):
         # A code shown as its description is a PIN: only those who manage it see it.
