@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,8 @@ from django.db import connection
 from calltally.spool.storage import Spool
 
 REPO = Path(__file__).resolve().parent.parent
+# Debian's chromium, which the test command installs (never a browser Playwright downloads).
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SAMPLES = REPO.parent / "shared" / "samples"
 DRIVER_FIXTURES = Path(__file__).resolve().parent / "drivers" / "tests" / "fixtures"
 
@@ -135,3 +138,13 @@ def role_client(db):
         return client
 
     return make
+
+
+@pytest.fixture
+def browser():
+    """Headless Debian chromium under Playwright, for a test that looks at a page as a user would."""
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield launched
+        launched.close()

@@ -7,29 +7,19 @@ Debian's chromium, driven by Playwright through ``executable_path``; skipped whe
 from __future__ import annotations
 
 import os
-import shutil
 
 import pytest
 from django.contrib.auth import get_user_model
 
 from calltally.accounts.models import Account
+from calltally.conftest import CHROMIUM
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PASSWORD = "a long browser passphrase"
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed"),
 ]
-
-
-@pytest.fixture
-def browser():
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield launched
-        launched.close()
 
 
 @pytest.fixture

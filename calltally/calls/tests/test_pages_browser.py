@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import shutil
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 
+from calltally.conftest import CHROMIUM
+
 from .conftest import make_call
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PASSWORD = "a long browser passphrase"
 
 pytestmark = [
@@ -29,15 +29,6 @@ MEASURE = """() => [...document.querySelectorAll('th.cost, td.cost')].filter(e =
   .map(e => { const box = e.getBoundingClientRect(); const frame = e.closest('.table-responsive')
     .getBoundingClientRect(); return [box.right, Math.min(frame.right, window.innerWidth), e.scrollWidth,
     e.clientWidth]; })"""
-
-
-@pytest.fixture
-def browser():
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield launched
-        launched.close()
 
 
 @pytest.fixture
