@@ -1,12 +1,26 @@
-"""When a big job may fork a helper process onto a second core."""
+"""Processes: when a big job may fork a helper onto a second core, and whether a process lives."""
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
 
 from django.conf import settings
 from django.db import connection
+
+
+def pid_alive(pid: int | None) -> bool:
+    """Whether a process of this host has that id (one owned by another user counts)."""
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def helper_allowed() -> bool:

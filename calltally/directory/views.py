@@ -317,21 +317,9 @@ class CostAwareBulkEditView(BulkEditView):
     """Bulk edit that offers to recalculate when the form says costs are affected
     (``form.cost_sites``: the sites concerned, set by ``apply``)."""
 
-    def post(self, request):
-        objects = self.chosen(request)
-        form = self.form_class(request.POST if "apply" in request.POST else None, objects=objects, scope=self.scope)
-        if "apply" not in request.POST or not form.is_valid():
-            return render(request, self.template_name, self.context(form=form, objects=objects,
-                                                                    cancel_url=self.url("list")))
-        changed, errors = form.apply(request)
-        if changed:
-            noun = self.verbose_name_plural if changed > 1 else self.verbose_name
-            messages.success(request, f"{changed} {noun} changed.")
-        for error in errors:
-            messages.error(request, error)
+    def after_apply(self, request, form) -> None:
         if form.cost_sites is not None:
             offer_recalculation(request, form.cost_sites, "Costs of the changed rows may differ.")
-        return HttpResponseRedirect(self.url("list"))
 
 
 class PersonBulkEditView(PersonPage, CostAwareBulkEditView):

@@ -48,6 +48,7 @@ from django.db.models import Exists, F, Q
 from calltally.audit import services as audit
 from calltally.audit.choices import Action
 from calltally.calls.models import Call, DiscardedCall
+from calltally.forking import pid_alive
 from calltally.miner.pipeline import SiteMiner
 from calltally.miner.report import MineSummary
 from calltally.miner.store import Offsets
@@ -130,16 +131,6 @@ def _name(user, request) -> str:
 
 
 # --- abandoned jobs ----------------------------------------------------------------------------
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def abandoned(job: Job, at: dt.datetime) -> bool:
     """Whether a running job's worker has stopped working on it."""
     host, _, pid = job.claimed_by.rpartition(":")

@@ -11,8 +11,9 @@ controlled by systemd, and ``calltally service list`` still shows it.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import socket
+
+from calltally.forking import pid_alive
 
 from .models import ServiceHeartbeat
 
@@ -36,18 +37,6 @@ SERVICES = ("web", "recorder", "miner", "scheduler")
 
 def now() -> dt.datetime:
     return dt.datetime.now(UTC)
-
-
-def pid_alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def service_state(row: ServiceHeartbeat | None, at: dt.datetime | None = None,

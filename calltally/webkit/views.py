@@ -411,4 +411,8 @@ class BulkEditView(BulkView):
                                       "changed.")
         for error in errors:
             messages.error(request, error)
+        self.after_apply(request, form)
         return HttpResponseRedirect(self.url("list"))
+
+    def after_apply(self, request, form) -> None:
+        """What to tell the account next (e.g. that costs may need recalculating)."""

@@ -53,3 +53,29 @@ def push(port: int, username: str, password: str, name: str, data: bytes, wait: 
         reply = ftp.storbinary(f"STOR {name}", io.BytesIO(data))
         ftp.quit()
     return reply
+
+
+def plan_file(name: str) -> str:
+    """The tariff plan the tests load, as TOML: Poland cheap with a connection fee, the rest of the world dear."""
+    return f"""\
+name = "{name}"
+carrier = "Polish carrier"
+currency = "PLN"
+valid_from = "2026-01-01"
+directions = ["outbound"]
+default_band = "all"
+
+[[rates]]
+prefix = "*"
+destination = "Rest of the world"
+rate_per_minute = "1.2000"
+first_increment = 60
+next_increment = 60
+
+[[rates]]
+prefix = "48"
+destination = "Poland"
+category = "national"
+rate_per_minute = "0.1500"
+connection_fee = "0.0500"
+"""

@@ -30,28 +30,7 @@ JOB_TIMEOUT = 60_000
 SITE = "WAW"
 SECOND_SITE = "KRK"
 PLAN = "PL-Carrier-2026"
-PLAN_FILE = f"""\
-name = "{PLAN}"
-carrier = "Polish carrier"
-currency = "PLN"
-valid_from = "2026-01-01"
-directions = ["outbound"]
-default_band = "all"
-
-[[rates]]
-prefix = "*"
-destination = "Rest of the world"
-rate_per_minute = "1.2000"
-first_increment = 60
-next_increment = 60
-
-[[rates]]
-prefix = "48"
-destination = "Poland"
-category = "national"
-rate_per_minute = "0.1500"
-connection_fee = "0.0500"
-"""
+PLAN_FILE = pbx.plan_file(PLAN)
 PEOPLE_HEADER = "username,first_name,last_name,email,site,extension\n"
 ANNA = "anna,Anna,Nowak,anna.nowak@example.com,WAW,4001\n"
 

@@ -20,28 +20,7 @@ from .conftest import field, open_menu
 
 SITE = "RPT"
 PLAN = "PL-Reports-2026"
-PLAN_FILE = f"""\
-name = "{PLAN}"
-carrier = "Polish carrier"
-currency = "PLN"
-valid_from = "2026-01-01"
-directions = ["outbound"]
-default_band = "all"
-
-[[rates]]
-prefix = "*"
-destination = "Rest of the world"
-rate_per_minute = "1.2000"
-first_increment = 60
-next_increment = 60
-
-[[rates]]
-prefix = "48"
-destination = "Poland"
-category = "national"
-rate_per_minute = "0.1500"
-connection_fee = "0.0500"
-"""
+PLAN_FILE = pbx.plan_file(PLAN)
 # The capture's calls of each extension, once 4001-4004 are all in the directory.
 CALLS_OF_4004 = 3
 

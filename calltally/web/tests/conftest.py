@@ -1,25 +1,21 @@
-"""Shared data for the web tests: two sites in different time zones and a few calls."""
+"""Shared data for the web tests: a site, its people and a call, and accounts with and without staff."""
 
 from __future__ import annotations
 
 import datetime as dt
-import itertools
-from decimal import Decimal
 
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from calltally.accounts.models import Account
-from calltally.calls.choices import Direction, DiscardReason, Disposition
-from calltally.calls.models import Call, DiscardedCall
+from calltally.calls.models import Call
+from calltally.calls.tests.conftest import make_call
 from calltally.directory.models import CostCenter, Extension, Person
 from calltally.sites.models import Site
-from calltally.spool.models import SpoolSegment
 
 UTC = dt.UTC
 PASSWORD = "correct horse battery staple"
-_offsets = itertools.count(0, 100)
 
 
 def make_site(code="ROM", name="Rome office", timezone="Europe/Rome", **extra) -> Site:
@@ -27,42 +23,6 @@ def make_site(code="ROM", name="Rome office", timezone="Europe/Rome", **extra) -
               "driver_options": {"delimiter": ","}}
     fields.update(extra)
     return Site.objects.create(code=code, name=name, timezone=timezone, **fields)
-
-
-def make_segment(site: Site, day=dt.date(2026, 3, 2), **extra) -> SpoolSegment:
-    segment, _ = SpoolSegment.objects.get_or_create(site=site, day=day, defaults=extra)
-    return segment
-
-
-def make_call(site: Site, start: dt.datetime, **extra) -> Call:
-    fields = {
-        "direction": Direction.OUTBOUND,
-        "disposition": Disposition.ANSWERED,
-        "answered": True,
-        "extension_number": "101",
-        "remote_number": "+390612345678",
-        "talk_seconds": 125,
-        "ring_seconds": 7,
-        "currency": site.currency,
-        "cost": Decimal("0.1250"),
-    }
-    fields.update(extra)
-    fields.setdefault("raw_offset", next(_offsets))
-    segment = fields.pop("segment", None) or make_segment(site, start.astimezone(UTC).date())
-    return Call.objects.create(site=site, segment=segment, start=start, **fields)
-
-
-def make_discarded(site: Site, reason=DiscardReason.EXTENSION_NOT_CONFIGURED, **extra) -> DiscardedCall:
-    fields = {
-        "detail": "extension 555 is not configured",
-        "raw_text": '"","555","0612345678","default","","","","","2026-03-02 09:00:00",,,"5","3","ANSWERED"',
-        "received": dt.datetime(2026, 3, 2, 8, 0, 5, tzinfo=UTC),
-        "extension_number": "555",
-    }
-    fields.update(extra)
-    segment = fields.pop("segment", None) or make_segment(site)
-    return DiscardedCall.objects.create(site=site, segment=segment, raw_offset=next(_offsets), reason=reason,
-                                        **fields)
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -74,12 +34,6 @@ def _static_root():
 @pytest.fixture
 def rome(db) -> Site:
     return make_site()
-
-
-@pytest.fixture
-def new_york(db) -> Site:
-    return make_site(code="NYC", name="New York office", timezone="America/New_York", country="US",
-                     currency="USD", access_codes=["9"])
 
 
 @pytest.fixture
