@@ -45,7 +45,7 @@ Running
   status             per-site and per-service status (connections, records today, silent sites)
   recorder           run the Recorder alone (every connection: FTP, SFTP, TCP, serial, folder, HTTP push)
   miner              run the Miner alone (mines the spool continuously)
-  scheduler          run the Scheduler alone (silent-site alarm, periodic LDAP sync)
+  scheduler          run the Scheduler alone (scheduled reports, alerts, budgets, retention, LDAP sync)
   web                run the web server alone
   connection         add, list, test, change and remove connections
   spool              spool show: the raw records as received
@@ -74,6 +74,14 @@ Calls
   recalc             make a period's calls again from the spool (after changing tariffs, codes…)
   job                background jobs asked for on the web: job list, job run (the queue, now), job cancel ID
   bench              measure ingest throughput
+
+Scheduler
+  smtp               outgoing mail: smtp set|show|test ADDRESS
+  schedule           scheduled reports: schedule add|list|run NAME|history
+  alert              alert rules and alerts: alert add|list|…
+  budget             budgets per person or cost center: budget add|list
+  retention          delete and mask what is older than its limit: retention show|set|run
+  privacy            data-subject requests: privacy export|erase (--person USERNAME | --number N)
 
 Administration
   api                REST API tokens: api token create|list|revoke USERNAME

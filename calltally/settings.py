@@ -56,6 +56,10 @@ INSTALLED_APPS = [
     "calltally.services",
     "calltally.reports",
     "calltally.jobs",
+    "calltally.schedules",
+    "calltally.alerts",
+    "calltally.budgets",
+    "calltally.privacy",
     "calltally.setup",
     "calltally.system",
     # The page kit (generic list/edit pages, form and table templates), then the shell.

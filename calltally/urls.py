@@ -4,7 +4,7 @@ from django.urls import include, path
 # Each app serves its own pages under its namespace ("sites:site_list"); the shell (home,
 # sign-in) and the PBX-facing http-push endpoint have none.
 APPS = ("calls", "sites", "collectors", "directory", "rating", "services", "spool", "jobs", "setup",
-        "accounts", "audit", "system", "reports")
+        "accounts", "audit", "system", "reports", "schedules", "alerts", "budgets", "privacy")
 
 urlpatterns = [
     path("admin/", admin.site.urls),

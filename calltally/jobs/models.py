@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 
 from calltally.calls.choices import DiscardReason
+from calltally.claims import Claimable
 from calltally.sites.models import Site
 
 
@@ -99,3 +100,28 @@ class Job(models.Model):
         if self.last:
             return f"{where}, up to {self.last:%Y-%m-%d}"
         return f"{where}, every call"
+
+
+class Periodic(Claimable):
+    """One of the Scheduler's periodic tasks (the LDAP sync, the retention run, the alert checks…):
+    when it is next due and how its last run went.
+
+    A Scheduler runs a task only after it claimed the row (:mod:`calltally.claims`), so with two
+    Schedulers the task runs once per period; the next due instant is written with the release, so
+    a Scheduler killed mid-run leaves the task due, and the next Scheduler runs it again.
+    """
+
+    name = models.CharField(max_length=64, unique=True)
+    next_due = models.DateTimeField(help_text="UTC.")
+    last_started = models.DateTimeField(null=True, blank=True)
+    last_finished = models.DateTimeField(null=True, blank=True)
+    last_ok = models.BooleanField(null=True)
+    last_message = models.TextField(blank=True)
+    runs = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "periodic task"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -120,11 +120,24 @@ def send(mail: MailSettings, email: EmailMessage) -> None:
         raise MailError(f"cannot reach {where}: {exc.strerror or exc}") from None
 
 
-def deliver(to: list[str], subject: str, body: str, attachments: list[tuple[str, bytes, str]] = ()) -> None:
-    """Send a mail with the stored settings (what the scheduler's reports call): ``attachments``
-    as (file name, content, MIME type); :class:`MailError` with the reason if it was not sent."""
+def deliver(to: list[str], subject: str, body: str, attachments: list[tuple[str, bytes, str]] = (), *,
+            html: str = "", message_id: str = "", headers: dict[str, str] | None = None) -> None:
+    """Send a mail with the stored settings (what the Scheduler's reports, alerts and budgets call):
+    ``attachments`` as (file name, content, MIME type), ``html`` an HTML alternative of ``body``;
+    :class:`MailError` with the reason if it was not sent.
+
+    ``message_id`` (``<…@…>``) names the message for good: a mail sent again after a worker died
+    between the server's "accepted" and the record of it carries the same Message-ID, which mail
+    clients show once.
+    """
     mail = MailSettings.load()
     email = message(mail, to, subject, body)
+    if message_id:
+        email.replace_header("Message-ID", message_id)
+    for name, value in (headers or {}).items():
+        email[name] = value
+    if html:
+        email.add_alternative(html, subtype="html")
     for name, content, mime_type in attachments:
         main, _, sub = mime_type.partition("/")
         email.add_attachment(content, maintype=main, subtype=sub or "octet-stream", filename=name)

@@ -29,7 +29,7 @@ PACKAGE = Path(__file__).resolve().parents[1]
 # Bottom first. A module may import modules of its own layer or of the layers below.
 LAYERS = [
     # Foundations: settings and helpers that know no domain.
-    {"vocabulary", "conf", "settings", "wsgi", "forking", "db", "cliutil", "secretstore"},
+    {"vocabulary", "conf", "settings", "wsgi", "forking", "db", "cliutil", "secretstore", "claims"},
     # Plain-Python domain cores.
     {"drivers", "numbering"},
     # What happened, and who did it: knows no domain.
@@ -45,6 +45,8 @@ LAYERS = [
     {"miner"},
     {"reports"},
     {"jobs"},
+    # The Scheduler's work: scheduled reports, alerts, budgets, retention and privacy.
+    {"schedules", "alerts", "budgets", "privacy"},
     {"services"},
     {"setup"},
     # The faces (see the module's doc): the page kit, the web shell and the API shell.

@@ -36,6 +36,13 @@ MENU = (
         Item("Reports", "reports:catalogue"),
         Item("Discarded calls", "calls:discarded_list", "runs-sites"),
     )),
+    Group("Scheduler", (
+        Item("Scheduled reports", "schedules:schedule_list", "administrator"),
+        Item("Alerts", "alerts:alert_list", "runs-sites"),
+        Item("Alert rules", "alerts:rule_list", "runs-sites"),
+        Item("Budgets", "budgets:budget_list", "administrator"),
+        Item("Retention and privacy", "privacy:overview", "administrator"),
+    )),
     Group("Configuration", (
         Item("Setup wizard", "setup:wizard", "administrator"),
         Item("Sites", "sites:site_list", "runs-sites"),

@@ -1,10 +1,21 @@
-"""`calltally scheduler`: the periodic jobs of CallTally.
+"""`calltally scheduler`: the periodic work of CallTally.
 
-Today's jobs: the silent-site alarm (a site that received nothing for its
-configured business hours is logged once when it falls silent, and once when
-it speaks again) and, when LDAP is configured, the directory sync. Report
-e-mails and other alerts join this loop as their features land. Beside the
-loop, a thread runs the queued background jobs (``calltally.jobs``).
+Its tasks, each in a thread of its own so that a long one (a large report being rendered) never
+holds up another (an alert that must go out within minutes):
+
+* **scheduled reports** (:mod:`calltally.schedules`): the occurrences that fell due are run and
+  their e-mails delivered;
+* **alerts** (:mod:`calltally.alerts`): the rules are checked against the calls that arrived since
+  the last check, and against the sites that fell silent;
+* **budgets** (:mod:`calltally.budgets`): spending is compared with each budget's thresholds;
+* **retention** (:mod:`calltally.privacy`): once a day, what is older than its limit is deleted or
+  masked;
+* **LDAP sync**, when LDAP is configured;
+* the queued **background jobs** (:mod:`calltally.jobs`).
+
+Several Schedulers may run at once (on several hosts sharing a PostgreSQL) and any may be killed:
+every piece of work is taken by one of them with one ``UPDATE`` (:mod:`calltally.claims`), so none
+is done twice and none is lost.
 """
 
 from __future__ import annotations
@@ -14,7 +25,6 @@ import logging
 import os
 import signal
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -23,48 +33,81 @@ from django.db import close_old_connections, connection
 
 from calltally import conf
 from calltally.services.heartbeat import BEAT_SECONDS, Heartbeat
-from calltally.services.status import silent_sites
 
 log = logging.getLogger("calltally.scheduler")
 UTC = dt.UTC
 
 
 @dataclass
-class Job:
-    """A function run every ``every`` seconds (first run: at start)."""
+class Task:
+    """A function the Scheduler calls every ``every`` seconds (first: at start), in its own thread."""
 
     name: str
     every: float
-    run: Callable[[], None]
-    next_run: float = 0.0
+    run: Callable[[], object]
+
+    def loop(self, stop: threading.Event, heartbeat: Heartbeat) -> threading.Thread:
+        def body() -> None:
+            try:
+                while not stop.is_set():
+                    self.once(heartbeat)
+                    stop.wait(self.every)
+                    close_old_connections()  # a long-lived thread must not keep a broken connection
+            finally:
+                connection.close()  # this thread's own
+
+        thread = threading.Thread(target=body, name=f"scheduler-{self.name}", daemon=True)
+        thread.start()
+        return thread
+
+    def once(self, heartbeat: Heartbeat) -> None:
+        try:
+            self.run()
+        except Exception as exc:  # one failing task must not stop the others
+            log.exception("scheduler task %s failed", self.name)
+            heartbeat.error(exc)
 
 
-class SilentSiteAlarm:
-    """Logs a site's change between speaking and silent, not every check."""
+def scheduled_reports() -> None:
+    from calltally.schedules.services import run_due
 
-    def __init__(self) -> None:
-        self.silent: set[str] = set()
-
-    def __call__(self) -> None:
-        now = dt.datetime.now(UTC)
-        current = {item["site"]: item for item in silent_sites(now)}
-        for code in sorted(current.keys() - self.silent):
-            item = current[code]
-            last = item["last_received"].isoformat() if item["last_received"] else "never"
-            log.warning("site %s is silent: nothing received for %s business hours (threshold %s h, last record %s)",
-                        code, item["hours"], item["threshold"], last)
-        for code in sorted(self.silent - current.keys()):
-            log.info("site %s receives records again", code)
-        self.silent = set(current)
+    run_due()
 
 
-def ldap_sync() -> None:
-    from calltally.directory.ldap.config import LdapConfig
-    from calltally.directory.ldap.sync import sync_directory
+def alerts() -> None:
+    from calltally.alerts.services import run_due
 
-    report = sync_directory(LdapConfig.from_env())
-    for line in report.lines():
-        log.info("ldap sync: %s", line)
+    run_due()
+
+
+def budgets() -> None:
+    from calltally.budgets.services import run_due
+
+    run_due()
+
+
+def retention() -> None:
+    from calltally.jobs.periodic import run_if_due
+    from calltally.privacy.services import run_retention
+
+    run_if_due("retention", dt.timedelta(days=1), run_retention)
+
+
+def ldap_sync(every: dt.timedelta) -> Callable[[], None]:
+    def task() -> None:
+        from calltally.directory.ldap.config import LdapConfig
+        from calltally.directory.ldap.sync import sync_directory
+        from calltally.jobs.periodic import run_if_due
+
+        def sync() -> str:
+            report = sync_directory(LdapConfig.from_env())
+            for line in report.lines():
+                log.info("ldap sync: %s", line)
+            return "; ".join(report.lines())[:2000]
+
+        run_if_due("ldap-sync", every, sync)
+
+    return task
 
 
 def background_jobs(stop: threading.Event, heartbeat: Heartbeat) -> threading.Thread:
@@ -90,23 +133,29 @@ def background_jobs(stop: threading.Event, heartbeat: Heartbeat) -> threading.Th
     return thread
 
 
-def build_jobs() -> list[Job]:
-    jobs = [Job("silent-sites", 60 * conf.env_int("CALLTALLY_SILENT_CHECK_MINUTES", 5, minimum=1), SilentSiteAlarm())]
+def build_tasks() -> list[Task]:
+    tasks = [
+        Task("scheduled-reports", conf.env_int("CALLTALLY_SCHEDULE_CHECK_SECONDS", 30, minimum=1), scheduled_reports),
+        Task("alerts", conf.env_int("CALLTALLY_ALERT_CHECK_SECONDS", 60, minimum=1), alerts),
+        Task("budgets", conf.env_int("CALLTALLY_BUDGET_CHECK_SECONDS", 300, minimum=1), budgets),
+        Task("retention", 3600, retention),
+    ]
     hours = conf.env_int("CALLTALLY_LDAP_SYNC_HOURS", 24, minimum=0)
     if os.environ.get("CALLTALLY_LDAP_URL") and hours:
-        jobs.append(Job("ldap-sync", 3600 * hours, ldap_sync))
-    return jobs
+        tasks.append(Task("ldap-sync", 60, ldap_sync(dt.timedelta(hours=hours))))
+    return tasks
 
 
 class Command(BaseCommand):
-    help = "Run the Scheduler: the silent-site alarm and, when LDAP is configured, the periodic directory sync."
+    help = ("Run the Scheduler: scheduled reports, alerts, budgets, retention, the periodic LDAP sync and the "
+            "queued background jobs.")
 
     def add_arguments(self, parser):
-        parser.add_argument("--once", action="store_true", help="run every job once, then exit")
+        parser.add_argument("--once", action="store_true", help="run every task once, then exit")
 
     def handle(self, *args, **options):
         try:
-            jobs = build_jobs()
+            tasks = build_tasks()
         except SystemExit as exc:  # a wrong CALLTALLY_* value
             raise CommandError(str(exc.code)) from None
         stop = threading.Event()
@@ -114,29 +163,25 @@ class Command(BaseCommand):
             signal.signal(signum, lambda *_: stop.set())
         heartbeat = Heartbeat("scheduler")
         heartbeat.start()
-        self.stdout.write("CallTally scheduler started: " + ", ".join(job.name for job in jobs))
-        worker = None if options["once"] else background_jobs(stop, heartbeat)
+        self.stdout.write("CallTally scheduler started: " + ", ".join(task.name for task in tasks))
+        threads = []
         try:
-            while not stop.is_set():
-                for job in jobs:
-                    if time.monotonic() >= job.next_run:
-                        job.next_run = time.monotonic() + job.every
-                        try:
-                            job.run()
-                        except Exception as exc:  # one failing job must not stop the others
-                            log.exception("scheduler job %s failed", job.name)
-                            heartbeat.error(exc)
-                heartbeat.beat()
-                if options["once"]:
-                    from calltally.jobs import services as job_queue
+            if options["once"]:
+                for task in tasks:
+                    task.once(heartbeat)
+                from calltally.jobs import services as job_queue
 
-                    job_queue.run_queued(stop=stop)
-                    break
-                stop.wait(BEAT_SECONDS)
-                close_old_connections()  # a long-lived service must not keep a broken connection
+                job_queue.run_queued(stop=stop)
+                heartbeat.beat()
+            else:
+                threads = [task.loop(stop, heartbeat) for task in tasks]
+                threads.append(background_jobs(stop, heartbeat))
+                while not stop.wait(BEAT_SECONDS):
+                    heartbeat.beat()
+                    close_old_connections()
         finally:
             stop.set()
-            if worker is not None:
-                worker.join()  # a job under way stops after its batch and is queued again
+            for thread in threads:
+                thread.join()  # a task under way finishes its step; a job stops after its batch
             heartbeat.stop()
         self.stdout.write("CallTally scheduler stopped")
