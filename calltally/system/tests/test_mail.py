@@ -10,12 +10,13 @@ from django.urls import reverse
 from calltally import secretstore
 from calltally.audit.choices import Action
 from calltally.audit.models import AuditEvent
+from calltally.conftest import SMTP_PASSWORD as PASSWORD
+from calltally.conftest import SMTP_USERNAME as USERNAME
+from calltally.conftest import free_port
 from calltally.system.forms import MailSettingsForm
 from calltally.system.mail import MailError, deliver, send_test
 from calltally.system.models import MailSettings, Security
 from calltally.system.services import save_settings
-
-from .conftest import PASSWORD, USERNAME, free_port
 
 pytestmark = pytest.mark.django_db
 
