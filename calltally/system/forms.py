@@ -89,10 +89,16 @@ class RetentionForm(forms.ModelForm):
 
     class Meta:
         model = RetentionSettings
-        fields = ("calls_days", "raw_days", "mask_after_days")
+        fields = ("calls_days", "raw_days", "mask_after_days", "mask_digits")
 
     def __init__(self, data=None, files=None, *, instance=None, scope=None, **kwargs):
         super().__init__(data, files, instance=instance or RetentionSettings.load(), **kwargs)
+        # A form posted before the field existed (a bookmarked script) keeps the digits as they are.
+        self.fields["mask_digits"].required = False
+
+    def clean_mask_digits(self):
+        digits = self.cleaned_data.get("mask_digits")
+        return self.instance.mask_digits if digits is None else digits
 
     def clean(self):
         data = super().clean()

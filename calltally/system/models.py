@@ -87,8 +87,10 @@ class MailSettings(SingleRow):
 class RetentionSettings(SingleRow):
     """How long CallTally keeps what it records, in days; 0 keeps everything.
 
-    Stored here and shown on the settings page; a later issue's job enforces them (deletes calls
-    and raw spool files older than their limit, masks dialled numbers older than theirs).
+    Stored here and shown on the settings page; the daily retention run
+    (:func:`calltally.privacy.services.run_retention`) enforces them: it deletes calls and raw spool
+    files older than their limit and masks the last ``mask_digits`` digits of the numbers of calls
+    older than theirs.
     """
 
     calls_days = models.PositiveIntegerField("keep calls for (days)", default=0,
@@ -98,6 +100,11 @@ class RetentionSettings(SingleRow):
     mask_after_days = models.PositiveIntegerField("mask numbers after (days)", default=0,
                                                   help_text="Hide the last digits of dialled numbers in calls older "
                                                             "than this; 0 never masks.")
+    # How much of a number masking hides: the last digits only, so that a call's country and area
+    # (what most questions about old calls ask) stay readable.
+    mask_digits = models.PositiveSmallIntegerField("digits to mask", default=4,
+                                                   validators=[MinValueValidator(1), MaxValueValidator(15)],
+                                                   help_text="How many trailing digits of a number masking hides.")
 
     class Meta:
         verbose_name = "data retention"
