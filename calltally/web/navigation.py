@@ -40,7 +40,7 @@ MENU = (
         Item("Scheduled reports", "schedules:schedule_list", "administrator"),
         Item("Alerts", "alerts:alert_list", "runs-sites"),
         Item("Alert rules", "alerts:rule_list", "runs-sites"),
-        Item("Budgets", "budgets:budget_list", "administrator"),
+        Item("Budgets", "budgets:budget_list"),
         Item("Retention and privacy", "privacy:overview", "administrator"),
     )),
     Group("Configuration", (
