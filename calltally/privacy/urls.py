@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401  (the pages are added with their views)
+from django.urls import path
 
-urlpatterns: list = []
+from . import views
+
+urlpatterns = [
+    path("privacy/", views.OverviewView.as_view(), name="overview"),
+    path("privacy/export/", views.ExportView.as_view(), name="export"),
+    path("privacy/erase/", views.EraseView.as_view(), name="erase"),
+]
