@@ -54,6 +54,8 @@ NUMBER_FIELDS = ("remote_number", "dialled_number", "e164", "calling_number", "c
 NUMBER_RUN = re.compile(r"\d{7,}")
 # The audit events of retention runs are recorded on the settings row, with this task name.
 TASK = "retention"
+# No narrowing (a dry run narrows each step to what the earlier ones would leave).
+EVERYTHING = Q()
 
 
 @dataclass
@@ -104,16 +106,21 @@ def retention(*, now: dt.datetime | None = None, dry_run: bool = False, spool: S
     result = RetentionResult(dry_run=dry_run, limits={
         "calls_days": limits.calls_days, "raw_days": limits.raw_days,
         "mask_after_days": limits.mask_after_days, "mask_digits": limits.mask_digits})
-    if limits.calls_days:
-        cutoff = now - dt.timedelta(days=limits.calls_days)
-        result.calls = expire_calls(cutoff, batch=batch, dry_run=dry_run)
-        result.discarded = expire_discarded(cutoff, dry_run=dry_run)
+    # A dry run deletes nothing, so what the later steps would find is narrowed to what is left.
+    calls_cutoff = now - dt.timedelta(days=limits.calls_days) if limits.calls_days else None
+    if calls_cutoff:
+        result.calls = expire_calls(calls_cutoff, batch=batch, dry_run=dry_run)
+        result.discarded = expire_discarded(calls_cutoff, dry_run=dry_run)
     if limits.raw_days:
-        expire_raw((now - dt.timedelta(days=limits.raw_days)).date(), spool, result, dry_run=dry_run)
+        expire_raw((now - dt.timedelta(days=limits.raw_days)).date(), spool, result, dry_run=dry_run,
+                   left=~older_discards(calls_cutoff) if dry_run and calls_cutoff else Q())
     if limits.mask_after_days:
         cutoff = now - dt.timedelta(days=limits.mask_after_days)
-        result.masked_calls = mask_calls(cutoff, limits.mask_digits, batch=batch, dry_run=dry_run)
-        result.masked_discarded = mask_discarded(cutoff, limits.mask_digits, dry_run=dry_run)
+        left = Q(start__gte=calls_cutoff) if dry_run and calls_cutoff else Q()
+        result.masked_calls = mask_calls(cutoff, limits.mask_digits, batch=batch, dry_run=dry_run, left=left)
+        result.masked_discarded = mask_discarded(
+            cutoff, limits.mask_digits, dry_run=dry_run,
+            left=~older_discards(calls_cutoff) if dry_run and calls_cutoff else Q())
     if not dry_run:
         audit.record(request, Action.DELETE, obj=limits, task=TASK, at=now, limits=result.limits, **result.counts())
     log.info("%s", result.summary())
@@ -178,7 +185,8 @@ def expire_discarded(cutoff: dt.datetime, *, dry_run: bool = False) -> int:
 
 
 # --- raw records -----------------------------------------------------------------------------
-def expire_raw(before: dt.date, spool: Spool, result: RetentionResult, *, dry_run: bool = False) -> None:
+def expire_raw(before: dt.date, spool: Spool, result: RetentionResult, *, dry_run: bool = False,
+               left: Q = EVERYTHING) -> None:
     """Delete the day files received before ``before`` that are mined to their end."""
     for site in Site.objects.order_by("code"):
         for day in spool.days(site.code):
@@ -197,7 +205,7 @@ def expire_raw(before: dt.date, spool: Spool, result: RetentionResult, *, dry_ru
             result.raw_days += 1
             result.raw_bytes += size
             if dry_run:
-                result.discarded += DiscardedCall.objects.filter(segment=segment).count()
+                result.discarded += DiscardedCall.objects.filter(left, segment=segment).count()
                 continue
             # The file first: a run killed before the rows are tidied tidies them next time (below),
             # whereas a checkpoint gone before its file would make the Miner mine the file again.
@@ -224,10 +232,11 @@ def masked_values(values: tuple, extension_number: str, digits: int) -> list:
     return [value if not value or value == extension_number else mask(value, digits) for value in values]
 
 
-def mask_calls(cutoff: dt.datetime, digits: int, *, batch: int = BATCH, dry_run: bool = False) -> int:
+def mask_calls(cutoff: dt.datetime, digits: int, *, batch: int = BATCH, dry_run: bool = False,
+               left: Q = EVERYTHING) -> int:
     """Mask the numbers of the calls that started before ``cutoff``; returns how many changed.
     A masked number ends with the mask, so calls masked by an earlier run are not read again."""
-    pending = (Call.rows.filter(start__lt=cutoff).exclude(remote_number="")
+    pending = (Call.rows.filter(left, start__lt=cutoff).exclude(remote_number="")
                .exclude(remote_number__endswith=MASK).order_by("id"))
     if dry_run:
         return pending.count()
@@ -251,11 +260,12 @@ def mask_text(text: str, digits: int) -> str:
     return NUMBER_RUN.sub(lambda found: mask(found.group(0), digits), text)
 
 
-def mask_discarded(cutoff: dt.datetime, digits: int, *, dry_run: bool = False) -> int:
+def mask_discarded(cutoff: dt.datetime, digits: int, *, dry_run: bool = False,
+                   left: Q = EVERYTHING) -> int:
     """Mask what looks like a number in the raw text of discarded calls older than ``cutoff``
     (reprocessing reads the spool, never this text, so nothing is lost for it)."""
     changed = []
-    for pk, text in DiscardedCall.objects.filter(older_discards(cutoff)).values_list("id", "raw_text").iterator():
+    for pk, text in DiscardedCall.objects.filter(left, older_discards(cutoff)).values_list("id", "raw_text").iterator():
         new = mask_text(text, digits)
         if new != text:
             changed.append(DiscardedCall(pk=pk, raw_text=new))
