@@ -3,97 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Q
 
 from calltally import conf
+from calltally.alerts.models import SiteMonitoring
+from calltally.alerts.silence import Monitoring, silence
+from calltally.alerts.silence import silent_sites as silent_sites  # where callers have found it
 from calltally.calls.choices import DiscardReason
 from calltally.calls.models import Call, DiscardedCall
-from calltally.collectors.models import Connection, ConnectionState
+from calltally.collectors.models import Connection
 from calltally.sites.models import Site
 from calltally.spool import rawview
 from calltally.spool.models import SpoolSegment
 from calltally.spool.storage import Spool
 
 from . import control, today
-from .models import SiteMonitoring
 
 UTC = dt.UTC
-# Days looked back when adding up business hours of silence: beyond that a site is silent anyway.
-SILENCE_HORIZON_DAYS = 400
-
-
-@dataclass(frozen=True)
-class Monitoring:
-    hours: int = 4
-    days: tuple[int, ...] = (0, 1, 2, 3, 4)
-    start: dt.time = dt.time(8, 0)
-    end: dt.time = dt.time(18, 0)
-
-    @classmethod
-    def of(cls, row: SiteMonitoring | None) -> Monitoring:
-        if row is None:
-            return cls()
-        return cls(row.silent_after_hours, tuple(row.business_days), row.business_start, row.business_end)
-
-
-def business_seconds(since: dt.datetime, until: dt.datetime, zone, monitoring: Monitoring) -> float:
-    """Seconds between two instants that fall within the business hours (in ``zone``)."""
-    if until <= since:
-        return 0.0
-    since = max(since, until - dt.timedelta(days=SILENCE_HORIZON_DAYS))
-    day = since.astimezone(zone).date() - dt.timedelta(days=1)
-    last = until.astimezone(zone).date()
-    total = 0.0
-    while day <= last:
-        if day.weekday() in monitoring.days:
-            opens = dt.datetime.combine(day, monitoring.start, tzinfo=zone)
-            closes = dt.datetime.combine(day, monitoring.end, tzinfo=zone)
-            low, high = max(opens, since), min(closes, until)
-            if high > low:
-                total += (high - low).total_seconds()
-        day += dt.timedelta(days=1)
-    return total
-
-
-def silence(last: dt.datetime | None, since_fallback: dt.datetime, at: dt.datetime, zone,
-            monitoring: Monitoring) -> tuple[bool, float]:
-    """(silent, business hours without a record) for one site."""
-    hours = business_seconds(last or since_fallback, at, zone, monitoring) / 3600
-    return bool(monitoring.hours) and hours >= monitoring.hours, hours
-
-
-def _last_received(spool: Spool, site: Site, states_last: dt.datetime | None) -> dt.datetime | None:
-    spooled = rawview.last_received(spool, site.code)
-    candidates = [value for value in (spooled, states_last) if value is not None]
-    return max(candidates) if candidates else None
-
-
-def silent_sites(now: dt.datetime | None = None) -> list[dict]:
-    """Enabled sites that received nothing for their configured business hours.
-
-    For the scheduler's alarm: each item has ``site`` (code), ``hours`` (business
-    hours of silence), ``last_received`` (or None) and ``threshold``.
-    """
-    now = now or dt.datetime.now(UTC)
-    spool = Spool(settings.SPOOL_DIR)
-    sites = list(Site.objects.filter(enabled=True))
-    monitoring = {row.site_id: row for row in SiteMonitoring.objects.filter(site__in=sites)}
-    states = dict(
-        ConnectionState.objects.filter(connection__site__in=sites)
-        .values_list("connection__site_id").annotate(last=Max("last_record_at"))
-    )
-    result = []
-    for site in sites:
-        config = Monitoring.of(monitoring.get(site.pk))
-        last = _last_received(spool, site, states.get(site.pk))
-        silent, hours = silence(last, site.created, now, site.zone, config)
-        if silent:
-            result.append({"site": site.code, "hours": round(hours, 1), "last_received": last,
-                           "threshold": config.hours})
-    return result
 
 
 def site_status(now: dt.datetime | None = None, sites=None) -> list[dict]:

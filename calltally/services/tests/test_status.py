@@ -11,12 +11,13 @@ import pytest
 from django.core.management.base import CommandError
 from django.db.models import Count
 
+from calltally.alerts.models import SiteMonitoring
 from calltally.calls.choices import DiscardReason
 from calltally.calls.models import Call, DiscardedCall
 from calltally.collectors.models import Connection, ConnectionState
 from calltally.directory.models import Extension
 from calltally.services import control, today
-from calltally.services.models import ServiceHeartbeat, SiteMonitoring
+from calltally.services.models import ServiceHeartbeat
 from calltally.services.status import silent_sites, site_status
 from calltally.spool.models import SpooledFile, SpoolSegment
 from calltally.spool.rawview import decode, lines_backwards, offset_received_from

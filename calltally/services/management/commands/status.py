@@ -7,9 +7,9 @@ import re
 
 from django.core.management.base import BaseCommand, CommandError
 
+from calltally.alerts.models import SiteMonitoring
 from calltally.cliutil import full_clean_or_error, print_json
 from calltally.services import control
-from calltally.services.models import SiteMonitoring
 from calltally.services.status import system_status
 from calltally.sites.services import get_site
 from calltally.vocabulary import WEEKDAYS
