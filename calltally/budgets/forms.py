@@ -44,11 +44,12 @@ class BudgetForm(forms.ModelForm):
                                   help_text="The cost center whose calls count, with every one below it.")
     currency = forms.CharField(max_length=3, required=False,
                                help_text="Only calls charged in this currency count. Empty: the site's currency.")
-    timezone = forms.CharField(max_length=64, required=False,
+    timezone = forms.CharField(max_length=64, required=False, label="Time zone",
                                help_text="The zone of the calendar the periods follow. Empty: the site's zone.")
     thresholds = forms.CharField(initial="80,100", help_text="Percentages of the amount that mail a notice, "
                                  "e.g. 80,100 (each once per period).")
     notify = forms.MultipleChoiceField(choices=Notify.choices, required=False, widget=forms.CheckboxSelectMultiple,
+                                       label="Tell",
                                        help_text="The person: the budget's person. The manager: the person's "
                                        "manager, else their cost center's (or the cost center's manager).")
     emails = forms.CharField(required=False, label="More addresses",
@@ -56,6 +57,7 @@ class BudgetForm(forms.ModelForm):
 
     class Meta:
         model = Budget
+        labels = {"carry_over": "Carry-over"}
         fields = ("name", "person", "cost_center", "period", "amount", "currency", "thresholds", "notify",
                   "emails", "carry_over", "timezone", "enabled")
 

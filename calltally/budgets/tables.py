@@ -20,14 +20,14 @@ def state_badge(state: str) -> str:
     return format_html('<span class="badge text-bg-{}">{}</span>', colour, label)
 
 
-def meter(status) -> str:
+def meter(status, wide: bool = False) -> str:
     """The spending as a <meter> (no inline style: the browser draws the bar, and colours it
     past the lowest threshold and at 100%)."""
     thresholds = status.budget.threshold_list or [100]
     return format_html(
-        '<meter class="budget-meter" min="0" max="100" low="{}" high="{}" optimum="0" value="{}" '
+        '<meter class="budget-meter{}" min="0" max="100" low="{}" high="{}" optimum="0" value="{}" '
         'title="{}% of {}">{}%</meter> <span class="small">{}%</span>',
-        min(thresholds[0], 99.9), 99.9, min(status.percent, 100), status.percent,
+        " w-100" if wide else "", min(thresholds[0], 99.9), 99.9, min(status.percent, 100), status.percent,
         display.money(status.amount, status.budget.currency), status.percent, status.percent)
 
 
@@ -42,7 +42,7 @@ class BudgetTable(BaseTable):
     spent = tables.Column(verbose_name="Spent", empty_values=(), orderable=False, attrs=NUM)
     percent = tables.Column(verbose_name="Spent %", empty_values=(), orderable=False)
     state = tables.Column(verbose_name="State", empty_values=(), orderable=False)
-    thresholds = tables.Column(verbose_name="Thresholds %")
+    thresholds = tables.Column(verbose_name="Thresholds")
 
     class Meta(BaseTable.Meta):
         model = Budget
@@ -82,6 +82,9 @@ class BudgetTable(BaseTable):
 
     def value_percent(self, record):
         return record.status.percent
+
+    def render_thresholds(self, record):
+        return ", ".join(f"{t}%" for t in record.threshold_list)
 
     def render_state(self, record):
         return state_badge(record.status.state)

@@ -52,7 +52,7 @@ class BudgetDetailView(BudgetPage, kit.ObjectDetailView):
 
     def extra_context(self, budget):
         status = services.statuses([budget])[budget.pk]
-        return {"title": f"Budget {budget.name}", "budget": budget, "status": status, "meter": meter(status),
+        return {"title": f"Budget {budget.name}", "budget": budget, "status": status, "meter": meter(status, wide=True),
                 "state": state_badge(status.state), "recipients": services.recipients(budget),
                 "notices": budget.notices.all()[:100]}
 
