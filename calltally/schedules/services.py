@@ -27,6 +27,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import io
+import json
 import logging
 import os
 import threading
@@ -383,16 +384,21 @@ def write_file(path: Path, content: bytes) -> None:
     os.replace(partial, path)
 
 
-def work_delivery(run: ScheduleRun, delivery_pk: int, worker: str, now: dt.datetime) -> bool | None:
+def work_delivery(run: ScheduleRun, delivery_pk: int, worker: str, now: dt.datetime,
+                  rendered_by_scope: dict[str, Rendered] | None = None) -> bool | None:
     """Claim, render, send and record one delivery: None if another worker has it, else whether
-    it was sent."""
+    it was sent. ``rendered_by_scope`` keeps what was rendered for a scope during this pass: the
+    recipients of a non-burst report share one rendering."""
     todo = Delivery.objects.filter(workable(now), run_id=run.pk)
     if not claims.claim(todo, delivery_pk, worker):
         return None
     delivery = Delivery.objects.get(pk=delivery_pk)
     try:
         with leases(worker, (Delivery, delivery.pk), (ScheduleRun, run.pk)):
-            rendered = render(run, delivery)
+            key = json.dumps(delivery.scope, sort_keys=True)
+            cache = rendered_by_scope if rendered_by_scope is not None else {}
+            rendered = cache.get(key) or render(run, delivery)
+            cache[key] = rendered
             if delivery.kind == DeliveryKind.FILE:
                 write_file(Path(delivery.address), rendered.attachment[1])
             else:
@@ -455,8 +461,9 @@ def work_run(run_pk: int, worker: str, now: dt.datetime) -> ScheduleRun | None:
         if not run.planned:
             plan(run, worker)
             run.refresh_from_db()
+        rendered: dict[str, Rendered] = {}
         for pk in run.deliveries.filter(workable(now)).order_by("pk").values_list("pk", flat=True):
-            if work_delivery(run, pk, worker, now) is not None and pause:
+            if work_delivery(run, pk, worker, now, rendered) is not None and pause:
                 time.sleep(pause)
             if not claims.renew(ScheduleRun.objects.all(), run.pk, worker):
                 raise Lost()
