@@ -33,8 +33,8 @@ log = logging.getLogger("calltally.scheduler")
 
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
-# How many times a notice that could not be sent is tried (once per check, every minute or so)
-# before it is left as failed: an SMTP server down for a while is waited for, a wrong address is not
+# How many times a notice that could not be sent is tried (once per check: every five minutes by
+# default, CALLTALLY_BUDGET_CHECK_SECONDS) before it is left as failed: an SMTP server down for a while is waited for, a wrong address is not
 # retried for ever.
 ATTEMPTS = 20
 
@@ -301,7 +301,8 @@ def send_pending(worker: str | None = None) -> tuple[int, int]:
     """Send every pending notice this worker can claim; returns (sent, failed). Claims are taken
     on the real clock, whatever instant the budgets were checked for."""
     worker = worker or claims.worker_name()
-    pending = BudgetNotice.objects.filter(state=NoticeState.PENDING)
+    # A budget switched off meanwhile mails nothing more (its notice waits until it is on again).
+    pending = BudgetNotice.objects.filter(state=NoticeState.PENDING, budget__enabled=True)
     sent = failed = 0
     for pk in list(pending.values_list("pk", flat=True)):
         if not claims.claim(pending, pk, worker):
