@@ -34,8 +34,8 @@ log = logging.getLogger("calltally.scheduler")
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
 # How many times a notice that could not be sent is tried (once per check: every five minutes by
-# default, CALLTALLY_BUDGET_CHECK_SECONDS) before it is left as failed: an SMTP server down for a while is waited for, a wrong address is not
-# retried for ever.
+# default, CALLTALLY_BUDGET_CHECK_SECONDS) before it is left as failed: an SMTP server down for a
+# while is waited for, a wrong address is not retried for ever.
 ATTEMPTS = 20
 
 
