@@ -528,6 +528,37 @@ def notify(rule: AlertRule, now: dt.datetime, worker: str) -> None:
         claims.renew(AlertRule.objects.all(), rule.pk, worker)
 
 
+# --- who sees what ------------------------------------------------------------------------------
+def rules_in_scope(scope, queryset):
+    """The rules an account sees: an administrator all; a site administrator those of one of their
+    sites or of a person of one of them (a rule over every site or a cost center is an administrator's)."""
+    if scope.is_administrator:
+        return queryset
+    if not scope.runs_sites:
+        return queryset.none()
+    sites = scope.site_ids or ()
+    return queryset.filter(Q(scope=Scope.SITE, site_id__in=sites) | Q(scope=Scope.PERSON, person__site_id__in=sites))
+
+
+def alerts_in_scope(scope, queryset):
+    """The alerts an account sees: an administrator all; a site administrator those of their sites."""
+    if scope.is_administrator:
+        return queryset
+    if not scope.runs_sites:
+        return queryset.none()
+    return queryset.filter(site_id__in=scope.site_ids or ())
+
+
+def may_change_rule(scope, rule: AlertRule) -> bool:
+    site = rule.owner_site()
+    return scope.is_administrator or (site is not None and scope.may_configure(site))
+
+
+def may_act_on(scope, alert: Alert) -> bool:
+    """Whether the account may acknowledge or reset the alert (it runs the alert's site)."""
+    return scope.is_administrator or (alert.site_id is not None and scope.may_operate(alert.site_id))
+
+
 # --- what people do with alerts ------------------------------------------------------------------
 class AlertRefused(Exception):
     """An acknowledgement or reset that cannot be done; the message says why."""
