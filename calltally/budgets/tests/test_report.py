@@ -91,3 +91,23 @@ def test_the_command_the_api_and_the_web_give_the_same_budgets_report(spent, cli
 
     page = client.get(reverse("reports:report", args=["budgets"]), march).content.decode()
     assert "alice-month" in page and "mark-day" not in page and "€4.35" in page
+
+
+def test_the_budgets_report_exports_as_csv_xlsx_and_pdf_with_budgets_in_two_currencies(spent):
+    import io
+
+    from calltally.reports import export_pdf, export_xlsx
+    from calltally.reports.output import write_csv
+
+    add_budget(name="alice-usd", currency="USD", amount="5.00")
+    result = catalogue.run("budgets", validate({}, None), ADMIN, NOW)
+    result.rows = list(result.rows)
+    assert result.totals == {"currency": "EUR/USD", "spent_by_currency": {"EUR": Decimal("11.4500"),
+                                                                           "USD": Decimal("9.0000")}}
+    text = io.StringIO()
+    write_csv(result, text)
+    assert text.getvalue().splitlines()[0].startswith("budget,who,period,first,last,amount")
+    for writer, magic in ((export_xlsx, b"PK"), (export_pdf, b"%PDF")):
+        stream = io.BytesIO()
+        writer.write(result, stream, account="admin", now=NOW)
+        assert stream.getvalue().startswith(magic)
