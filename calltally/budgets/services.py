@@ -334,6 +334,9 @@ def run_due(now: dt.datetime | None = None, worker: str | None = None) -> str:
     found = statuses(budgets, now)
     made = record_notices(found.values())
     sent, failed = send_pending(worker)
-    return (f"{len(found)} budget{'s' if len(found) != 1 else ''} checked, {made} threshold"
+    line = (f"{len(found)} budget{'s' if len(found) != 1 else ''} checked, {made} threshold"
             f"{'s' if made != 1 else ''} reached, {sent} notice{'s' if sent != 1 else ''} sent"
             + (f", {failed} not sent (tried again at the next check)" if failed else ""))
+    if made or sent or failed:  # a quiet check (most of them) leaves the log alone
+        log.info("budgets: %s", line)
+    return line

@@ -181,3 +181,15 @@ def test_a_budget_with_nobody_to_tell_records_the_threshold_without_mail(world):
     world["call"]("101", "9.00")
     services.run_due(NOW)
     assert BudgetNotice.objects.get().state == NoticeState.NOBODY
+
+
+def test_the_schedulers_budget_task_checks_and_mails(world, smtp_server):
+    from calltally.services.management.commands import scheduler
+
+    server = smtp_server()
+    configure_mail(server.port)
+    add_budget(period="day")
+    world["call"]("101", "9.00", start=claims.now())
+    scheduler.budgets()
+    scheduler.budgets()
+    assert len(server.messages) == 1 and server.messages[0]["Subject"].startswith("Budget alice-month: 80%")
