@@ -90,6 +90,7 @@ class ScheduleForm(forms.ModelForm):
         self.fields["report"].choices = [(r.name, f"{r.title} ({r.name})") for r in catalogue.catalogue()]
         self.fields["format"].choices = Format.choices
         self.fields["burst"].required = False
+        self.fields["day"].required = False
         self.fields["time_zone"].initial = settings.TIME_ZONE
         # The report's filters, as the report pages offer them (their choices narrowed to the scope).
         self.option_names = []

@@ -45,7 +45,7 @@ class ScheduleTable(BaseTable):
         return record.period
 
     def render_format(self, value, record):
-        return value.upper()
+        return record.format.upper()  # the short name; the display's "XLSX attachment" is for the form
 
     def render_recipients(self, record):
         return record.recipients_text()
