@@ -53,13 +53,14 @@ def test_only_administrators_open_the_settings_page(role_client, make_site):
     assert RetentionSettings.load().calls_days == 0
 
 
-def test_the_page_shows_every_section_and_says_retention_is_not_enforced_yet(admin):
+def test_the_page_shows_every_section_and_says_where_retention_runs_are(admin):
     page = admin.get(SETTINGS)
     assert page.status_code == 200
     body = page.content.decode()
     for title in ("Outgoing mail (SMTP)", "LDAP directory", "Data retention", "Logo for reports"):
         assert title in body
-    assert "does not delete or mask anything yet" in body
+    assert "The Scheduler applies these limits once a day" in body
+    assert reverse("privacy:overview") in body
 
 
 def test_retention_is_saved_and_audited_and_inconsistent_limits_are_refused(admin):
