@@ -52,6 +52,7 @@ SAMPLE = 10  # sample calls kept on an alert
 WEBHOOK_TIMEOUT = 10  # seconds
 DIGEST_TIME = dt.time(7, 0)  # a daily digest leaves at the first check after this, in the rule's zone
 NOTIFY_BATCH = 50  # alerts told per rule and check: a flood is told over the next minutes, not at once
+BATCH = 20_000  # calls a rule reads at once
 NUMBER_CHUNK = 500  # numbers per query when looking for repeated calls
 
 
@@ -360,6 +361,12 @@ def check_rule(rule: AlertRule, top: int, now: dt.datetime, worker: str) -> list
     return opened
 
 
+def batch_end(after: int, top: int) -> int:
+    """The id that ends the next batch of at most BATCH calls after ``after`` (``top`` at most)."""
+    ids = Call.rows.filter(pk__gt=after, pk__lte=top).order_by("pk").values_list("pk", flat=True)
+    return next(iter(ids[BATCH - 1:BATCH]), None) or top
+
+
 def last_call_id() -> int:
     return Call.rows.aggregate(top=Max("pk"))["top"] or 0
 
@@ -376,7 +383,13 @@ def run_due(now: dt.datetime | None = None, *, worker: str | None = None) -> str
             continue  # another Scheduler checks it
         error = ""
         try:
-            opened += len(check_rule(rule, top, now, worker))
+            while True:  # in batches when far behind (a Scheduler that was down): memory stays bounded
+                ceiling = batch_end(rule.last_call_id, top) if rule.watches_calls else top
+                opened += len(check_rule(rule, ceiling, now, worker))
+                rule.last_call_id = max(rule.last_call_id, ceiling)
+                if ceiling >= top:
+                    break
+                claims.renew(AlertRule.objects.all(), rule.pk, worker)
             checked += 1
             notify(rule, now, worker)
         except ClaimLost:

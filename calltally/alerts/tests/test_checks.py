@@ -185,6 +185,17 @@ def test_the_checks_read_the_calls_in_a_few_queries_whatever_their_number(hq, no
         services.run_due(rome(2026, 3, 4, 5, 0))
 
 
+def test_a_rule_far_behind_reads_the_calls_in_batches_and_misses_none(hq, no_default_rule, monkeypatch):
+    monkeypatch.setattr(services, "BATCH", 7)
+    rule = add_rule(name="Premium", kind="destination", categories="premium")
+    burst = premium_burst(hq, count=12)  # 24 calls: four batches
+    services.run_due(rome(2026, 3, 4, 3, 30))
+    alert = Alert.objects.get()
+    assert alert.count == 12 and alert.sample_call_ids == [call.pk for call in burst[::2][:10]]
+    rule.refresh_from_db()
+    assert rule.last_call_id == burst[-1].pk and rule.claimed_by == ""
+
+
 # --- telling people -------------------------------------------------------------------------------
 def test_the_webhook_receives_the_alert_as_json(hq, webhook, no_default_rule):
     add_rule(name="Costly", kind="call-cost", cost="5", webhook=webhook.url)
