@@ -158,14 +158,19 @@ def expire_calls(cutoff: dt.datetime, *, batch: int = BATCH, dry_run: bool = Fal
     while ids := list(old.values_list("id", flat=True)[:batch]):
         total += delete_call_rows(ids)
     if total:
-        drop_empty_rollups()
+        # A local day runs at most 14 hours past the UTC one: the rows of the deleted calls' days.
+        drop_empty_rollups(until=(cutoff + dt.timedelta(days=1)).date())
     return total
 
 
-def drop_empty_rollups() -> int:
-    """Remove the rollup rows whose calls all went: they add nothing, and a summary reads them."""
-    deleted, _ = CallRollup.objects.filter(calls=0, answered_calls=0, talk_seconds=0, billed_seconds=0,
-                                           ring_seconds=0, cost=0).delete()
+def drop_empty_rollups(until: dt.date | None = None) -> int:
+    """Remove the rollup rows whose calls all went (of days up to ``until``): they add nothing,
+    and a summary would read them."""
+    rows = CallRollup.objects.filter(calls=0, answered_calls=0, talk_seconds=0, billed_seconds=0, ring_seconds=0,
+                                     cost=0)
+    if until is not None:
+        rows = rows.filter(day__lte=until)
+    deleted, _ = rows.delete()
     return deleted
 
 

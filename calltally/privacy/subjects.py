@@ -44,7 +44,7 @@ from calltally.spool.models import SpoolSegment
 from calltally.spool.storage import Spool, default_spool
 
 from . import rawspool
-from .services import NUMBER_FIELDS, delete_call_rows
+from .services import NUMBER_FIELDS, delete_call_rows, drop_empty_rollups
 
 DIGIT_RUN = re.compile(r"\d+")
 # Numbers shorter than this are compared whole, never as the end of a longer one.
@@ -261,6 +261,8 @@ def erase(found: Footprint, *, spool: Spool | None = None, request=None, **detai
         ids = sorted(found.call_ids)
         for start in range(0, len(ids), 5000):
             delete_call_rows(ids[start:start + 5000])
+        if ids:
+            drop_empty_rollups()  # not even a row at zero is left of the erased calls
         DiscardedCall.objects.filter(pk__in=found.discarded_ids).delete()
         if found.person is not None:
             anonymise(found.person)
