@@ -84,3 +84,23 @@ def test_two_checks_running_at_once_mail_each_threshold_once(world, cli_process,
     # Once more: nothing new to send.
     assert cli_process("budget", "check").stdout.startswith("5 budgets checked, 0 thresholds reached, 0 notices")
     assert len(server.messages) == 5
+
+
+@pytest.mark.django_db
+def test_budget_set_changes_only_the_options_given_through_the_same_form(world, cli):
+    cli("budget", "add", "team", "--person", "alice", "--amount", "10", "--period", "month", "--notify", "person",
+        "--email", "finance@example.org")
+    # A cost center's budget has no person to tell: the form says so rather than drop it silently.
+    with pytest.raises(CommandError, match="notify: Only a person's budget can tell its person"):
+        cli("budget", "set", "team", "--cost-center", "NORTH")
+    out = cli("budget", "set", "team", "--cost-center", "NORTH", "--notify", "", "--amount", "30.50",
+              "--no-enabled")
+    assert out.strip() == ("budget team changed: EUR 30.50 per month for cost center NORTH, thresholds 80,100%, "
+                           "disabled")
+    with pytest.raises(CommandError, match="notify: Only a person's budget can tell its person"):
+        cli("budget", "set", "team", "--notify", "person,manager")
+    cli("budget", "set", "team", "--notify", "manager", "--rename", "north", "--carry-over")
+    budget = Budget.objects.get()
+    assert (budget.name, budget.person, budget.cost_center, budget.notify, budget.emails, budget.carry_over,
+            budget.enabled) == ("north", None, world["north"], ["manager"], ["finance@example.org"], True, False)
+    assert AuditEvent.objects.filter(action="update", object_id=str(budget.pk)).count() == 2

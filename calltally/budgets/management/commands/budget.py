@@ -1,10 +1,12 @@
-"""`calltally budget add|list|show|remove|check`: budgets per person or cost center.
+"""`calltally budget add|set|list|show|remove|check`: budgets per person or cost center.
 
-``add`` fills the same form as the web page (calltally.budgets.forms.BudgetForm) from its flags, so a
+``add`` and ``set`` fill the same form as the web page (calltally.budgets.forms.BudgetForm) from its flags, so a
 value is accepted or refused the same way on both, in the same words.
 """
 
 from __future__ import annotations
+
+import argparse
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -36,7 +38,7 @@ class Command(BaseCommand):
     help = "Budgets per person or cost center: add, list (with this period's spending), show, remove, check."
 
     def add_arguments(self, parser):
-        sub = parser.add_subparsers(dest="action", required=True, metavar="add|list|show|remove|check")
+        sub = parser.add_subparsers(dest="action", required=True, metavar="add|set|list|show|remove|check")
         add = sub.add_parser("add", help="add a budget")
         add.add_argument("name")
         whose = add.add_mutually_exclusive_group(required=True)
@@ -53,6 +55,24 @@ class Command(BaseCommand):
         add.add_argument("--carry-over", action="store_true", help="add the previous period's unspent amount")
         add.add_argument("--timezone", metavar="ZONE", help="default: the person's site's (or the first site's)")
         add.add_argument("--disabled", action="store_true", help="add it switched off")
+
+        change = sub.add_parser("set", help="change a budget (only the options given)")
+        change.add_argument("name")
+        whose = change.add_mutually_exclusive_group()
+        whose.add_argument("--person", metavar="USERNAME", help="count this person's calls instead")
+        whose.add_argument("--cost-center", metavar="CODE", help="count this cost center's calls instead")
+        change.add_argument("--rename", metavar="NAME")
+        change.add_argument("--amount", metavar="AMOUNT")
+        change.add_argument("--currency", metavar="CODE")
+        change.add_argument("--period", choices=("day", "week", "month"))
+        change.add_argument("--thresholds", metavar="PERCENTS")
+        change.add_argument("--notify", metavar="WHO", help="comma-separated: person, manager, administrators; '' "
+                            "for nobody")
+        change.add_argument("--email", action="append", metavar="ADDRESS",
+                            help="replaces the extra addresses (repeatable; --email '' for none)")
+        change.add_argument("--carry-over", action=argparse.BooleanOptionalAction, default=None)
+        change.add_argument("--timezone", metavar="ZONE")
+        change.add_argument("--enabled", action=argparse.BooleanOptionalAction, default=None)
 
         listing = sub.add_parser("list", help="every budget with this period's spending")
         listing.add_argument("--json", action="store_true")
@@ -75,6 +95,8 @@ class Command(BaseCommand):
         budget = Budget.objects.select_related("person", "cost_center").filter(name=options["name"]).first()
         if budget is None:
             raise CommandError(f"no budget named {options['name']!r} (calltally budget list shows them)")
+        if action == "set":
+            return self.change(budget, options)
         if action == "remove":
             before = audit.snapshot(budget)
             with transaction.atomic():
@@ -100,6 +122,36 @@ class Command(BaseCommand):
         audit.record(None, Action.CREATE, obj=budget, after=audit.snapshot(budget))
         self.stdout.write(f"budget {budget.name} added: {budget.currency} {budget.amount} per {budget.period} for "
                           f"{budget.who}, thresholds {budget.thresholds}%")
+
+    def change(self, budget, options):
+        data = {"name": budget.name, "person": budget.person.username if budget.person_id else "",
+                "cost_center": budget.cost_center.code if budget.cost_center_id else "",
+                "amount": str(budget.amount), "currency": budget.currency, "period": budget.period,
+                "thresholds": budget.thresholds, "notify": list(budget.notify), "emails": " ".join(budget.emails),
+                "carry_over": budget.carry_over, "timezone": budget.timezone, "enabled": budget.enabled}
+        if options["person"] is not None:
+            data.update(person=options["person"], cost_center="")
+        if options["cost_center"] is not None:
+            data.update(cost_center=options["cost_center"], person="")
+        for name in ("amount", "currency", "period", "thresholds", "timezone", "carry_over", "enabled"):
+            if options[name] is not None:
+                data[name] = options[name]
+        if options["rename"] is not None:
+            data["name"] = options["rename"]
+        if options["notify"] is not None:
+            data["notify"] = [part.strip() for part in options["notify"].split(",") if part.strip()]
+        if options["email"] is not None:
+            data["emails"] = " ".join(options["email"])
+        before = audit.snapshot(budget)
+        form = BudgetForm(data, instance=budget)
+        if not form.is_valid():
+            raise CommandError(form.error_text())
+        with transaction.atomic():
+            budget = form.save()
+        audit.record(None, Action.UPDATE, obj=budget, before=before, after=audit.snapshot(budget))
+        self.stdout.write(f"budget {budget.name} changed: {budget.currency} {budget.amount} per {budget.period} "
+                          f"for {budget.who}, thresholds {budget.thresholds}%"
+                          + ("" if budget.enabled else ", disabled"))
 
     def listing(self, options):
         budgets = list(Budget.objects.select_related("person", "cost_center"))
