@@ -31,12 +31,13 @@ class AlertRuleForm(forms.ModelForm):
     class Meta:
         model = AlertRule
         fields = ["name", "kind", "enabled", "scope", "site", "cost_center", "person", "hours", "cost", "currency",
-                  "duration", "prefixes", "countries", "categories", "business_hours", "holidays", "count",
-                  "minutes", "factor", "baseline_days", "floor", "emails", "webhook", "digest"]
+                  "duration", "prefixes", "countries", "categories", "business_hours", "holidays", "site_holidays",
+                  "count", "minutes", "factor", "baseline_days", "floor", "emails", "webhook", "digest"]
         labels = {"hours": "Silent for (business hours)", "cost": "Cost above", "duration": "Talk above (seconds)",
                   "count": "Calls to one number", "minutes": "Within (minutes)", "factor": "Factor",
                   "baseline_days": "Usual over (days)", "floor": "At least (amount)", "emails": "E-mail to",
-                  "webhook": "Webhook URL", "digest": "Daily digest"}
+                  "webhook": "Webhook URL", "digest": "Daily digest",
+                  "site_holidays": "The sites' holidays are outside business hours"}
 
     def __init__(self, *args, scope=None, **kwargs):
         super().__init__(*args, **kwargs)

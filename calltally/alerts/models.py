@@ -107,6 +107,9 @@ class AlertRule(Claimable):
         help_text="e.g. Mon-Fri 08:00-18:00, in each site's zone. Silent site: empty reads each site's own.")
     holidays = models.CharField(max_length=1000, blank=True,
                                 help_text="Days outside business hours: YYYY-MM-DD, or MM-DD every year.")
+    site_holidays = models.BooleanField(
+        default=True, help_text="Out of hours: the sites' holidays (their country's public ones and those added "
+                                "under Holidays) are outside business hours too.")
     count = models.PositiveIntegerField(null=True, blank=True, validators=[MinValueValidator(2)],
                                         help_text="Repeated number: this many calls …")
     minutes = models.PositiveIntegerField(null=True, blank=True, validators=[MinValueValidator(1)],
@@ -208,7 +211,9 @@ class AlertRule(Claimable):
                 ("prefixes", self.prefixes), ("countries", self.countries), ("categories", self.categories)) if value]
             return "; ".join(parts)
         if self.kind == Kind.OUT_OF_HOURS:
-            return f"outside {self.business_hours}" + (f", holidays {self.holidays}" if self.holidays else "")
+            days = [*(["the sites' holidays"] if self.site_holidays else []),
+                    *([self.holidays] if self.holidays else [])]
+            return f"outside {self.business_hours}" + (f" and on {', '.join(days)}" if days else "")
         if self.kind == Kind.REPEATED:
             return f"{self.count} calls to one number within {self.minutes} min"
         if self.kind == Kind.COST_SPIKE:

@@ -36,6 +36,7 @@ from calltally.audit import services as audit
 from calltally.audit.choices import Action
 from calltally.calls.choices import Category, Direction
 from calltally.calls.models import Call
+from calltally.rating.services import site_calendar
 from calltally.sites.models import Site
 from calltally.system.mail import MailError, deliver
 
@@ -189,10 +190,13 @@ def out_of_hours_matches(rule: AlertRule, calls) -> list[Match]:
     rows = list(calls.filter(direction=Direction.OUTBOUND, category=Category.INTERNATIONAL)
                 .values(*CALL_FIELDS).order_by())
     sites = sites_by_id(row["site_id"] for row in rows)
+    calendars = {pk: site_calendar(site) for pk, site in sites.items()} if rule.site_holidays else {}
     kept = []
     for row in rows:
         local = row["start"].astimezone(sites[row["site_id"]].zone)
-        if rule.holiday(local.date()) or not spec.contains(local):
+        holiday = rule.holiday(local.date()) or (
+            rule.site_holidays and bool(calendars[row["site_id"]].holiday(local.date().toordinal())))
+        if holiday or not spec.contains(local):
             kept.append(row)
     return grouped(kept, lambda row: row["site__code"],
                    lambda calls: {"business_hours": rule.business_hours})

@@ -69,7 +69,7 @@ class RuleEditView(RulePage, kit.ObjectEditView):
         ("Over", ("scope", "site", "cost_center", "person")),
         ("Parameters — only those of the rule's kind are read", (
             "hours", "cost", "currency", "duration", "prefixes", "countries", "categories", "business_hours",
-            "holidays", "count", "minutes", "factor", "baseline_days", "floor")),
+            "holidays", "site_holidays", "count", "minutes", "factor", "baseline_days", "floor")),
         ("Tell", ("emails", "webhook", "digest")),
     )
 

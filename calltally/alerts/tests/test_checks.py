@@ -93,7 +93,7 @@ def test_a_toll_fraud_rule_fires_on_a_burst_of_premium_calls_and_not_on_a_normal
     add_rule(name="Premium", kind="destination", categories="premium", prefixes="0899, 00881",
              countries="CU", emails="noc@example.org, boss@example.org")
     add_rule(name="Abroad at night", kind="out-of-hours", business_hours="Mon-Fri 08:00-18:00",
-             emails="noc@example.org")
+             site_holidays="on", emails="noc@example.org")
     normal_day(hq)
     services.run_due(rome(2026, 3, 3, 18, 30))
     assert not Alert.objects.exists() and not mail.messages
@@ -112,6 +112,11 @@ def test_a_toll_fraud_rule_fires_on_a_burst_of_premium_calls_and_not_on_a_normal
     premium_burst(hq, count=3)  # the attack goes on: the open alert grows, nobody is told again
     services.run_due(rome(2026, 3, 4, 3, 40))
     assert Alert.objects.get(rule__name="Premium").count == 46 and len(mail.messages) == 2
+
+    make_call(hq, rome(2026, 4, 6, 11, 0), category="international", e164="+5372012345")  # Easter Monday
+    make_call(hq, rome(2026, 4, 7, 11, 0), category="international", e164="+5372012345")  # a working day
+    services.run_due(rome(2026, 4, 7, 11, 5))
+    assert Alert.objects.get(rule__name="Abroad at night").count == 23 + 1  # the holiday's call only
 
 
 def test_many_calls_to_one_number_within_minutes_fire_once_but_a_day_of_calls_does_not(hq, mail, no_default_rule):

@@ -71,6 +71,8 @@ class Command(BaseCommand):
         add.add_argument("--business-hours", metavar='"Mon-Fri 08:00-18:00"',
                          help="out-of-hours (and silent-site): the business hours, in each site's zone")
         add.add_argument("--holidays", metavar="DAY,DAY…", help="YYYY-MM-DD, or MM-DD every year")
+        add.add_argument("--no-site-holidays", action="store_true",
+                         help="out-of-hours: the sites' holidays are business days like any other")
         add.add_argument("--email", action="append", default=[], metavar="ADDRESS", help="tell this address")
         add.add_argument("--webhook", metavar="URL", help="POST each alert as JSON to this URL")
         add.add_argument("--digest", action="store_true", help="one mail a day, not one per alert")
@@ -100,6 +102,7 @@ class Command(BaseCommand):
                 scope = value
         data = {"name": options["name"], "kind": options["kind"], "scope": scope,
                 "enabled": not options["disabled"], "digest": options["digest"],
+                "site_holidays": not options["no_site_holidays"],
                 "site": options.get("site") or "", "cost_center": options.get("cost_center") or "",
                 "person": options.get("person") or "", "emails": ", ".join(options["email"])}
         for option, field in PARAMETERS.items():
