@@ -153,6 +153,8 @@ class ScheduleRun(Claimable):
     sent_count = models.PositiveIntegerField(default=0)
     failed_count = models.PositiveIntegerField(default=0)
     skipped_count = models.PositiveIntegerField(default=0, help_text="People left out: no call in the period.")
+    missed_count = models.PositiveIntegerField(default=0, help_text="Earlier occurrences that fell due while no "
+                                                                    "Scheduler ran (only this latest one is sent).")
     message = models.TextField(blank=True)
     created = models.DateTimeField(auto_now_add=True)
     started = models.DateTimeField(null=True, blank=True)

@@ -119,10 +119,8 @@ def start_due(now: dt.datetime) -> list[ScheduleRun]:
             due = schedule.next_due
         missed = missed_between(schedule, schedule.next_due, due)
         try:
-            run, created = ScheduleRun.objects.get_or_create(
-                schedule=schedule, due=due,
-                defaults={"message": f"{missed} earlier occurrence{'s' if missed != 1 else ''} missed while no "
-                                     "Scheduler ran; only the latest is sent." if missed else ""})
+            run, created = ScheduleRun.objects.get_or_create(schedule=schedule, due=due,
+                                                             defaults={"missed_count": missed})
         except IntegrityError:  # another Scheduler made it in the same instant
             run, created = ScheduleRun.objects.get(schedule=schedule, due=due), False
         # Only after the run exists, and only from the value this Scheduler read.
@@ -445,8 +443,10 @@ def finish(run: ScheduleRun, worker: str, now: dt.datetime) -> None:
             parts.append(f"{failed} failed")
         if run.skipped_count:
             parts.append(f"{run.skipped_count} skipped (no calls in the period, or no e-mail address)")
-        missed = run.message if "missed" in (run.message or "") else ""
-        changes["message"] = "; ".join(parts) + (f". {missed}" if missed else "")
+        if run.missed_count:
+            parts.append(f"{run.missed_count} earlier occurrence{'s' if run.missed_count != 1 else ''} missed "
+                         "while no Scheduler ran (only the latest is sent)")
+        changes["message"] = "; ".join(parts)
     claims.release(ScheduleRun.objects.all(), run.pk, worker, **changes)
 
 

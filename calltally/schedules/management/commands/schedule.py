@@ -55,7 +55,8 @@ def run_dict(run: ScheduleRun) -> dict:
         "id": run.pk, "schedule": run.schedule.name, "due": run.due.isoformat(), "manual": run.manual,
         "state": run.state, "first_day": run.first_day.isoformat() if run.first_day else None,
         "last_day": run.last_day.isoformat() if run.last_day else None, "sent": run.sent_count,
-        "failed": run.failed_count, "skipped": run.skipped_count, "message": run.message,
+        "failed": run.failed_count, "skipped": run.skipped_count, "missed": run.missed_count,
+        "message": run.message,
         "deliveries": [{"address": d.address, "kind": d.kind, "scope": d.scope_text, "state": d.state,
                         "attempts": d.attempts, "error": d.last_error or None,
                         "sent_at": d.sent_at.isoformat() if d.sent_at else None, "rows": d.rows}
