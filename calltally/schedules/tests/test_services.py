@@ -213,3 +213,34 @@ def test_run_now_is_its_own_run_and_leaves_the_schedule_alone(office, mail_serve
     assert (run.first_day, run.last_day) == (dt.date(2026, 2, 1), dt.date(2026, 2, 28))
     schedule.refresh_from_db()
     assert schedule.next_due == due
+
+
+def test_a_sent_delivery_is_never_sent_again_even_if_its_run_is_worked_again(office, mail_server):
+    add_schedule(name="once", to="boss@example.org", format="csv")
+    services.run_due(now=APRIL_FIRST)
+    ScheduleRun.objects.update(state="running")  # as if a worker died before it gave the run back
+    services.run_due(now=APRIL_FIRST + dt.timedelta(hours=1))
+    run = services.work_run(ScheduleRun.objects.get().pk, "host-c:3", APRIL_FIRST + dt.timedelta(hours=2))
+    assert run.state == "succeeded"
+    assert len(mail_server.messages) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_claims_are_renewed_while_a_report_renders(office, mail_server, monkeypatch):
+    add_schedule(name="slow", to="boss@example.org", format="csv")
+    monkeypatch.setattr(services, "RENEW_EVERY", dt.timedelta(seconds=0.05))
+    leases = []
+    real = services.render
+
+    def slow(run, delivery):
+        import time
+
+        leases.append(Delivery.objects.get(pk=delivery.pk).lease_until)
+        time.sleep(0.5)
+        leases.append(Delivery.objects.get(pk=delivery.pk).lease_until)
+        return real(run, delivery)
+
+    monkeypatch.setattr(services, "render", slow)
+    services.run_due(now=APRIL_FIRST)
+    assert leases[1] > leases[0]
+    assert Delivery.objects.get().state == "sent"
