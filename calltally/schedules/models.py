@@ -4,6 +4,8 @@ time works on one, and what it did is written before it lets go (see calltally/c
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 
@@ -89,7 +91,7 @@ class Schedule(models.Model):
                                                                     "instead of mailing them.")
     every = models.CharField(max_length=8, choices=Every.choices, default=Every.DAILY)
     cron = models.CharField(max_length=120, blank=True, help_text="minute hour day month weekday")
-    at = models.TimeField(default="07:00", help_text="Time of day (not for a cron expression).")
+    at = models.TimeField(default=dt.time(7, 0), help_text="Time of day (not for a cron expression).")
     weekday = models.PositiveSmallIntegerField(default=0, help_text="Weekly: 0 = Monday … 6 = Sunday.")
     day = models.PositiveSmallIntegerField(default=1, help_text="Monthly: day of the month (the last day of a "
                                                                 "shorter month).")
