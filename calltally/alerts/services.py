@@ -123,7 +123,7 @@ def grouped(rows: list[dict], key_of, details_of=None) -> list[Match]:
     for key, calls in groups.items():
         calls.sort(key=lambda row: (row["start"], row["pk"]))
         details = {
-            "cost": str(sum((row["cost"] for row in calls), Decimal("0"))),
+            "cost": str(sum((row["cost"] for row in calls), Decimal("0")).quantize(Decimal("0.01"))),
             "currency": calls[-1]["currency"],
             "numbers": sorted({number_of(row) for row in calls if number_of(row)})[:SAMPLE],
             "who": sorted({who(row) for row in calls})[:SAMPLE],

@@ -12,7 +12,9 @@ from calltally.webkit.tables import NUM, BaseTable, link
 from .choices import Kind, State
 from .models import Alert, AlertRule
 
-STATE_BADGES = {State.OPEN: "danger", State.ACKNOWLEDGED: "warning", State.RESET: "secondary"}
+# Keyed by the stored state (the column is given its display text).
+STATE_BADGES = {"open": "danger", "acknowledged": "warning", "reset": "secondary"}
+NOWRAP = {"td": {"class": "text-nowrap"}}
 
 
 class RuleTable(BaseTable):
@@ -71,8 +73,8 @@ class AlertTable(BaseTable):
     rule = tables.Column(verbose_name="Rule", accessor="rule__name")
     key = tables.Column(verbose_name="What")
     count = tables.Column(verbose_name="Calls", attrs=NUM)
-    first_seen = tables.Column(verbose_name="First seen")
-    last_seen = tables.Column(verbose_name="Last seen")
+    first_seen = tables.Column(verbose_name="First seen", attrs=NOWRAP)
+    last_seen = tables.Column(verbose_name="Last seen", attrs=NOWRAP)
     details = tables.Column(verbose_name="Details", orderable=False)
     samples = tables.Column(verbose_name="Sample calls", accessor="sample_call_ids", orderable=False)
     notified_at = tables.Column(verbose_name="Told", default="—")
@@ -93,8 +95,8 @@ class AlertTable(BaseTable):
         return value
 
     def render_state(self, value, record):
-        badge = format_html('<span class="badge text-bg-{}">{}</span>', STATE_BADGES.get(value, "secondary"),
-                            record.get_state_display())
+        badge = format_html('<span class="badge text-bg-{}">{}</span>',
+                            STATE_BADGES.get(str(record.state), "secondary"), record.get_state_display())
         if record.state == State.ACKNOWLEDGED and record.acknowledged_by_id:
             return format_html('{} <span class="small text-body-secondary">by {}</span>', badge,
                                record.acknowledged_by.username)
@@ -120,8 +122,11 @@ class AlertTable(BaseTable):
         return display.local_time(value, zone_of(record))
 
     def render_details(self, value, record):
+        value = dict(value or {})
+        if "cost" in value:  # the amount with its currency
+            value["cost"] = f"{value['cost']} {value.pop('currency', '')}".strip()
         shown = [(key.replace("_", " "), ", ".join(map(str, item)) if isinstance(item, list) else item)
-                 for key, item in (value or {}).items() if item not in (None, "", [])]
+                 for key, item in value.items() if item not in (None, "", [])]
         text = format_html_join("; ", "{}: {}", shown)
         if record.notify_error:
             text = format_html('{}<br><span class="text-danger small">not told: {}</span>', text, record.notify_error)

@@ -211,7 +211,7 @@ def test_the_webhook_receives_the_alert_as_json(hq, webhook, no_default_rule):
     body = post["json"]
     assert body["rule"] == "Costly" and body["kind"] == "call-cost" and body["key"] == "HQ ext 205"
     assert body["count"] == 1 and body["sample_call_ids"] == [call.pk] and body["site"] == "HQ"
-    assert body["details"]["cost"] == "7.0000" and body["state"] == "open"
+    assert body["details"]["cost"] == "7.00" and body["state"] == "open"
 
 
 def test_a_failing_webhook_is_tried_again_without_mailing_twice(hq, webhook, mail, no_default_rule):
