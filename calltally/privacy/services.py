@@ -141,10 +141,18 @@ def delete_call_rows(ids: list[int]) -> int:
     with transaction.atomic(), connection.cursor() as cursor:
         tally = rollups.Tally()
         for among, part in db.in_lists("id", ids):
-            cursor.execute(rollups.source_sql(among), part)
-            tally.add(cursor.fetchall(), -1)
-            cursor.execute(f"DELETE FROM {calls} WHERE {among}", part)
-            removed += cursor.rowcount
+            if connection.vendor == "postgresql":
+                # Only what this statement deleted is subtracted: a second run (the command while
+                # the Scheduler runs) deleting the same rows at once subtracts nothing twice.
+                cursor.execute(f"DELETE FROM {calls} WHERE {among} RETURNING {db.quoted(rollups.SOURCE)}", part)
+                found = cursor.fetchall()
+            else:
+                # SQLite writes one transaction at a time: the rows read here are the rows deleted.
+                cursor.execute(rollups.source_sql(among), part)
+                found = cursor.fetchall()
+                cursor.execute(f"DELETE FROM {calls} WHERE {among}", part)
+            tally.add(found, -1)
+            removed += len(found)
         tally.flush()
     return removed
 
