@@ -566,6 +566,13 @@ def alerts_in_scope(scope, queryset):
     return queryset.filter(site_id__in=scope.site_ids or ())
 
 
+def open_alerts(scope) -> int:
+    """How many open alerts the account sees (the menu's badge): one count query."""
+    if not scope.runs_sites:
+        return 0
+    return alerts_in_scope(scope, Alert.objects.filter(state=State.OPEN)).count()
+
+
 def may_change_rule(scope, rule: AlertRule) -> bool:
     site = rule.owner_site()
     return scope.is_administrator or (site is not None and scope.may_configure(site))

@@ -46,6 +46,10 @@ class RulePage:
     def may_add(self) -> bool:
         return self.scope.runs_sites
 
+    def url(self, action: str, *args):
+        # A rule has no page of its own: its edit page stands for it (the delete page's Cancel).
+        return super().url("edit" if action == "detail" else action, *args)
+
 
 class RuleListView(RulePage, kit.ObjectListView):
     title = "Alert rules"

@@ -51,6 +51,8 @@ def test_an_administrator_sees_every_rule_and_adds_one_with_the_form(role_client
     assert AuditEvent.objects.filter(action="create", object_type="alerts.alertrule", object_id=str(rule.pk)).exists()
     edit = admin.get(reverse("alerts:rule_edit", args=[rule.pk])).content.decode()
     assert "Delete rule" in edit and "Mon-Fri 08:00-18:00" in edit
+    confirm = admin.get(reverse("alerts:rule_delete", args=[rule.pk])).content.decode()
+    assert f'href="{reverse("alerts:rule_edit", args=[rule.pk])}">Cancel' in confirm
     assert admin.post(reverse("alerts:rule_delete", args=[rule.pk])).status_code == 302
     assert not AlertRule.objects.filter(name="Night calls").exists()
 
