@@ -22,9 +22,12 @@ audit log records the request and its counts, not the erased data.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 import re
+import zipfile
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -245,6 +248,24 @@ def export(found: Footprint, *, spool: Spool | None = None, request=None, **deta
 
 def export_json(found: Footprint, **kwargs) -> bytes:
     return json.dumps(export(found, **kwargs), indent=2, ensure_ascii=False).encode()
+
+
+def export_zip(found: Footprint, **kwargs) -> bytes:
+    """The export as a ZIP: ``export.json`` (everything) and a CSV file per list (calls,
+    discarded calls, raw records) for a spreadsheet."""
+    data = export(found, **kwargs)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("export.json", json.dumps(data, indent=2, ensure_ascii=False))
+        for name in ("calls", "discarded_calls", "raw_records"):
+            rows = data[name]
+            text = io.StringIO()
+            if rows:
+                writer = csv.DictWriter(text, fieldnames=list(rows[0]))
+                writer.writeheader()
+                writer.writerows(rows)
+            archive.writestr(f"{name}.csv", text.getvalue())
+    return out.getvalue()
 
 
 # --- erase -------------------------------------------------------------------------------------

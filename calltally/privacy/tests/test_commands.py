@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import zipfile
 
 import pytest
 from django.core.management.base import CommandError
@@ -61,6 +64,16 @@ def test_privacy_export_writes_the_json_file(three_days, cli, tmp_path):
     assert "exported person alice: 6 calls" in out
     data = json.loads(target.read_text())
     assert len(data["calls"]) == 6 and len(data["raw_records"]) == 6
+
+
+def test_privacy_export_to_a_zip_holds_the_json_and_a_csv_per_list(three_days, cli, tmp_path):
+    target = tmp_path / "number.zip"
+    cli("privacy", "export", "--number", ALICE_FRIEND, "--output", str(target))
+    with zipfile.ZipFile(target) as archive:
+        assert sorted(archive.namelist()) == ["calls.csv", "discarded_calls.csv", "export.json", "raw_records.csv"]
+        calls = list(csv.DictReader(io.StringIO(archive.read("calls.csv").decode())))
+        assert len(calls) == 6 and {row["remote_number"] for row in calls} == {ALICE_FRIEND}
+        assert len(json.loads(archive.read("export.json"))["raw_records"]) == 7
 
 
 def test_privacy_erase_without_yes_says_what_it_would_erase_and_fails(three_days, cli):

@@ -28,7 +28,8 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True, metavar="export|erase")
         export = sub.add_parser("export", help="write everything about the person or number as JSON")
         subject_flags(export)
-        export.add_argument("--output", metavar="FILE", required=True, help="the JSON file to write")
+        export.add_argument("--output", metavar="FILE", required=True,
+                            help="the JSON file to write (FILE.zip: the JSON and a CSV file per list)")
         erase = sub.add_parser("erase", help="erase everything about the person or number")
         subject_flags(erase)
         erase.add_argument("--yes", action="store_true", help="erase (without it: only say what would be erased)")
@@ -44,7 +45,9 @@ class Command(BaseCommand):
 
     def do_export(self, options):
         found = self.footprint(options)
-        body = subjects.export_json(found, via="command line")
+        # A FILE ending in .zip gets the JSON and a CSV file per list; any other name, the JSON.
+        write = subjects.export_zip if options["output"].lower().endswith(".zip") else subjects.export_json
+        body = write(found, via="command line")
         try:
             Path(options["output"]).write_bytes(body)
         except OSError as exc:
