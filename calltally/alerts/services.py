@@ -147,16 +147,23 @@ def region_of(e164: str) -> str:
         return ""
 
 
+def prefix_forms(prefix: str) -> set[str]:
+    """A prefix as it may begin a number: an international one both as ``+`` and as ``00``."""
+    forms = {prefix}
+    if prefix.startswith("+"):
+        forms.add("00" + prefix[1:])
+    elif prefix.startswith("00"):
+        forms.add("+" + prefix[2:])
+    return forms
+
+
 def destination_matches(rule: AlertRule, calls) -> list[Match]:
     """Calls to a listed prefix (as dialled, as the remote number or in E.164), a listed country of
     the called number, or a listed category."""
+    prefixes = {prefix: prefix_forms(prefix) for prefix in rule.prefix_list}
     wanted = Q(pk__in=[])
-    for prefix in rule.prefix_list:
-        bare = prefix.lstrip("+")
-        wanted |= (Q(dialled_number__startswith=prefix) | Q(remote_number__startswith=prefix)
-                   | Q(e164__startswith=prefix if prefix.startswith("+") else f"+{bare}"))
-        if not prefix.startswith("+"):
-            wanted |= Q(e164__startswith=prefix)
+    for form in set().union(*prefixes.values()):
+        wanted |= Q(dialled_number__startswith=form) | Q(remote_number__startswith=form) | Q(e164__startswith=form)
     codes = country_codes(rule.country_list)
     for code in set(codes.values()):
         wanted |= Q(e164__startswith=f"+{code}")
@@ -165,16 +172,16 @@ def destination_matches(rule: AlertRule, calls) -> list[Match]:
     rows = list(calls.filter(wanted, direction=Direction.OUTBOUND).values(*CALL_FIELDS).order_by())
 
     def reason(row: dict) -> str:
-        for prefix in rule.prefix_list:
-            if any(value.startswith(prefix) or value.lstrip("+").startswith(prefix.lstrip("+"))
-                   for value in (row["dialled_number"], row["remote_number"], row["e164"]) if value):
+        numbers = [value for value in (row["dialled_number"], row["remote_number"], row["e164"]) if value]
+        for prefix, forms in prefixes.items():
+            if any(number.startswith(form) for number in numbers for form in forms):
                 return f"prefix {prefix}"
         if row["category"] in rule.category_list:
             return f"category {row['category']}"
         region = region_of(row["e164"]) if row["e164"] else ""
         if region in codes:
             return f"country {region}"
-        return ""
+        return ""  # a number of a shared country code (+1, +7…) of another country
 
     kept = [row for row in rows if reason(row)]
     for row in kept:

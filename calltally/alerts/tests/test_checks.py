@@ -119,6 +119,20 @@ def test_a_toll_fraud_rule_fires_on_a_burst_of_premium_calls_and_not_on_a_normal
     assert Alert.objects.get(rule__name="Abroad at night").count == 23 + 1  # the holiday's call only
 
 
+def test_a_prefix_matches_as_dialled_or_in_e164_and_a_country_is_told_apart_within_a_shared_code(
+        hq, no_default_rule):
+    add_rule(name="Satellite", kind="destination", prefixes="00881")
+    add_rule(name="Caribbean", kind="destination", countries="JM")
+    at = rome(2026, 3, 4, 10, 0)
+    make_call(hq, at, e164="+881612345678", remote_number="", dialled_number="")  # only its E.164 form
+    make_call(hq, at, e164="+18765551234", remote_number="0018765551234")  # Jamaica, in +1
+    make_call(hq, at, e164="+12125551234", remote_number="0012125551234")  # New York, in +1 too
+    services.run_due(at + dt.timedelta(minutes=5))
+    satellite, caribbean = Alert.objects.get(rule__name="Satellite"), Alert.objects.get(rule__name="Caribbean")
+    assert satellite.count == 1 and satellite.details["reasons"] == ["prefix 00881"]
+    assert caribbean.count == 1 and caribbean.details["numbers"] == ["+18765551234"]
+
+
 def test_many_calls_to_one_number_within_minutes_fire_once_but_a_day_of_calls_does_not(hq, mail, no_default_rule):
     add_rule(name="Dialler", kind="repeated-number", count="5", minutes="10", emails="noc@example.org")
     for hour in (9, 11, 13, 15, 17):  # the same customer five times in a day
