@@ -321,3 +321,21 @@ def test_a_rule_another_scheduler_holds_is_left_alone(hq, no_default_rule):
     assert not Alert.objects.exists()
     claims.release(AlertRule.objects.all(), rule.pk, "other-host:99")
     assert services.run_due(at, worker="here:1").startswith("1 rule checked, 1 alert raised")
+
+
+def test_a_rule_left_by_a_killed_scheduler_is_checked_again_from_where_it_was(hq, no_default_rule, mail):
+    import socket
+    import subprocess
+    import sys
+
+    from calltally import claims
+
+    rule = add_rule(name="Costly", kind="call-cost", cost="5", emails="noc@example.org")
+    make_call(hq, rome(2026, 3, 4, 10, 0), cost=Decimal("7.00"))
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    killed = f"{socket.gethostname()}:{gone.stdout.strip()}"  # a Scheduler of this host that is no more
+    at = rome(2026, 3, 4, 10, 5)
+    assert claims.claim(AlertRule.objects.all(), rule.pk, killed, at=at)
+    assert services.run_due(at).startswith("1 rule checked, 1 alert raised")  # no need to wait for its lease
+    rule.refresh_from_db()
+    assert rule.claimed_by == "" and len(mail.messages) == 1
