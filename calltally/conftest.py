@@ -154,6 +154,59 @@ def browser():
         launched.close()
 
 
+# The password of the accounts the browser tests sign in with.
+BROWSER_PASSWORD = "a long browser passphrase"
+# Where a browser test's screenshots are copied, besides its own tmp folder, when set.
+KEEP_SCREENSHOTS = "CALLTALLY_KEEP_SCREENSHOTS"
+
+
+@dataclass
+class SignedIn:
+    """A browser page signed in to the live server: ``go(path)`` opens a page, ``shoot(name)`` keeps a
+    full-page screenshot, ``problems`` gathers the console errors (a Content-Security-Policy refusal
+    is one) and uncaught page errors."""
+
+    page: object
+    base: str
+    folder: Path
+    problems: list = field(default_factory=list)
+
+    def go(self, path: str):
+        self.page.goto(self.base + path)
+        return self.page
+
+    def shoot(self, name: str) -> Path:
+        path = self.folder / f"{name}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        keep = os.environ.get(KEEP_SCREENSHOTS)
+        if keep:
+            shutil.copy(path, os.path.join(keep, path.name))
+        return path
+
+
+@pytest.fixture
+def signed_in(browser, live_server, tmp_path):
+    """``signed_in(username, width=1366)``: a page of the browser signed in as an account the test
+    made with :data:`BROWSER_PASSWORD` (make the data before: Django refuses database work in the
+    thread where Playwright's loop runs)."""
+    from django.urls import reverse
+
+    def open_as(username: str = "browser", width: int = 1366, height: int = 900) -> SignedIn:
+        page = browser.new_page(viewport={"width": width, "height": height})
+        session = SignedIn(page, live_server.url, tmp_path)
+        page.on("console", lambda message: session.problems.append(message.text) if message.type == "error"
+                else None)
+        page.on("pageerror", lambda error: session.problems.append(str(error)))
+        page.goto(live_server.url + reverse("login"))
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", BROWSER_PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_load_state()
+        return session
+
+    return open_as
+
+
 # --- a real SMTP server for the mail tests (aiosmtpd, on a free loopback port), with optional
 # sign-in, STARTTLS or TLS from the start, and a throwaway self-signed certificate.
 SMTP_USERNAME, SMTP_PASSWORD = "reports@example.org", "smtp pass word"

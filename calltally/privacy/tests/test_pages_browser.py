@@ -5,17 +5,14 @@ in the test's folder (and copied to $CALLTALLY_KEEP_SCREENSHOTS when set)."""
 from __future__ import annotations
 
 import os
-import shutil
 
 import pytest
 from django.urls import reverse
 
-from calltally.conftest import CHROMIUM
+from calltally.conftest import BROWSER_PASSWORD, CHROMIUM
 from calltally.privacy import services
 
 from .conftest import ALICE_FRIEND, NOW
-
-PASSWORD = "a long browser passphrase"
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -28,23 +25,16 @@ def ready(three_days, role_client, settings):
     """The data first: Django refuses database work in the thread where Playwright's loop runs."""
     services.run_retention(now=NOW, spool=three_days.spool)
     client = role_client("administrator", username="browser")
-    client.user.set_password(PASSWORD)
+    client.user.set_password(BROWSER_PASSWORD)
     client.user.save()
     return three_days
 
 
-def test_the_erase_form_asks_before_it_erases_at_1366_px(ready, live_server, browser, tmp_path):
-    page = browser.new_page(viewport={"width": 1366, "height": 900})
-    blocked = []
-    page.on("console", lambda message: blocked.append(message.text) if "Content Security Policy" in message.text
-            else None)
-    page.goto(live_server.url + reverse("login"))
-    page.fill("input[name=username]", "browser")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.goto(live_server.url + reverse("privacy:overview"))
+def test_the_erase_form_asks_before_it_erases_at_1366_px(ready, signed_in):
+    browsing = signed_in("browser")
+    page = browsing.go(reverse("privacy:overview"))
     assert page.locator("h1").inner_text() == "Retention and privacy"
-    page.screenshot(path=str(tmp_path / "privacy.png"), full_page=True)
+    browsing.shoot("privacy")
     page.fill("input[name=erase-number]", ALICE_FRIEND)
     asked = []
     page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
@@ -54,10 +44,5 @@ def test_the_erase_form_asks_before_it_erases_at_1366_px(ready, live_server, bro
     page.click("button:has-text('Erase')")
     page.wait_for_selector(".alert-success")
     assert "6 calls" in page.locator(".alert-success").inner_text()
-    page.screenshot(path=str(tmp_path / "privacy-erased.png"), full_page=True)
-    assert blocked == []
-    keep = os.environ.get("CALLTALLY_KEEP_SCREENSHOTS")
-    if keep:
-        for name in ("privacy.png", "privacy-erased.png"):
-            shutil.copy(tmp_path / name, os.path.join(keep, name))
-
+    browsing.shoot("privacy-erased")
+    assert browsing.problems == []
