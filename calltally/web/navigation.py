@@ -34,13 +34,14 @@ MENU = (
         Item("Billing home", "home"),
         Item("Calls", "calls:call_list"),
         Item("Reports", "reports:catalogue"),
+        # Everyone: a person sees their own budgets, a manager those of their cost centers (read only).
+        Item("Budgets", "budgets:budget_list"),
         Item("Discarded calls", "calls:discarded_list", "runs-sites"),
     )),
     Group("Scheduler", (
         Item("Scheduled reports", "schedules:schedule_list", "administrator"),
         Item("Alerts", "alerts:alert_list", "runs-sites"),
         Item("Alert rules", "alerts:rule_list", "runs-sites"),
-        Item("Budgets", "budgets:budget_list"),
         Item("Retention and privacy", "privacy:overview", "administrator"),
     )),
     Group("Configuration", (
