@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management.base import CommandError
@@ -63,9 +64,12 @@ def test_an_unknown_report_is_refused(office, cli):
 def test_run_sends_now_and_prints_what_was_delivered_then_history_shows_it(office, cli, mail_server):
     from .conftest import make_call
 
-    a_minute_ago = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    # A minute ago, but never before this month began in Rome (the schedule's period is this month).
+    now = dt.datetime.now(dt.UTC)
+    month_began = now.astimezone(ZoneInfo("Europe/Rome")).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    recently = max(now - dt.timedelta(minutes=1), month_began.astimezone(dt.UTC) + dt.timedelta(seconds=1))
     for name in ("alice", "nora"):
-        make_call(office["rome"], a_minute_ago, person=office[name], cost_center=office[name].cost_center)
+        make_call(office["rome"], recently, person=office[name], cost_center=office[name].cost_center)
     cli("schedule", "add", "people", "--report", "call-list", "--period", "this-month", "--format", "csv",
         "--burst", "people", "--every", "daily")
     said = cli("schedule", "run", "people")
