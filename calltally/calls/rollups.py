@@ -87,41 +87,53 @@ class Tally:
         return zone
 
     def add(self, rows: Iterable[Sequence], sign: int = 1) -> None:
-        sums = self.sums
+        # The Miner's hottest Python after parsing, written out flat (no slices, no inner loop). What
+        # it costs is the seven dict updates per call (~2 µs each: a 14-column key built and hashed),
+        # ~14 µs a call: fewer grains, not tighter code, would make it cheaper.
+        sums, zones = self.sums, self.zones
+        negative = sign < 0
         for (site_id, start, kind, direction, answered, extension_id, person_id, cost_center_id, category,
              destination, account, tariff, currency, talk, billed, ring, cost) in rows:
             if kind == LEG:
                 continue
-            local = local_of(start, self.zone(site_id))
+            zone = zones.get(site_id) or self.zone(site_id)
+            local = local_of(start, zone) if start.__class__ is str or start.tzinfo is None else start.astimezone(zone)
             day = local.date()
             month = day.replace(day=1)
             answered = bool(answered)
             extension_id, person_id, cost_center_id = extension_id or 0, person_id or 0, cost_center_id or 0
-            if not isinstance(cost, Decimal):  # SQLite hands back a float or an int
+            if cost.__class__ is not Decimal:  # SQLite hands back a float or an int
                 cost = Decimal(str(cost)).quantize(COST_QUANTUM)
-            values = (sign, sign if answered else 0, sign * (talk or 0), sign * (billed or 0), sign * (ring or 0),
-                      cost if sign > 0 else -cost)
-            people = (extension_id, person_id, cost_center_id)
-            routes = (category or "", destination or "", account or "", tariff or "")
-            common = (site_id, direction, answered)
-            # The month grains keep the answered calls as a count, not as a dimension: half the rows.
-            monthly = (direction, False)
-            # Plain ints for the grains: the database drivers take no enum.
+            talk, billed, ring = (talk or 0) * sign, (billed or 0) * sign, (ring or 0) * sign
+            if negative:
+                cost = -cost
+            counted = sign if answered else 0
+            category, destination, account, tariff = category or "", destination or "", account or "", tariff or ""
+            # Plain ints for the grains: the database drivers take no enum. The month grains keep the
+            # answered calls as a count (answered_calls), not as a dimension: half the rows.
             for key in (
                 (1, day, site_id, local.hour, direction, answered, 0, 0, 0, "", "", "", "", currency),
-                (2, day, *common[:1], 0, *common[1:], *people, *routes, currency),
-                (3, day, *common[:1], 0, *common[1:], *people, "", "", "", "", currency),
-                (4, day, *common[:1], 0, *common[1:], 0, 0, 0, *routes, currency),
-                (5, month, *common[:1], 0, *monthly, *people, *routes, currency),
-                (6, month, *common[:1], 0, *monthly, *people, "", "", "", "", currency),
-                (7, month, *common[:1], 0, *monthly, 0, 0, 0, *routes, currency),
+                (2, day, site_id, 0, direction, answered, extension_id, person_id, cost_center_id,
+                 category, destination, account, tariff, currency),
+                (3, day, site_id, 0, direction, answered, extension_id, person_id, cost_center_id,
+                 "", "", "", "", currency),
+                (4, day, site_id, 0, direction, answered, 0, 0, 0, category, destination, account, tariff, currency),
+                (5, month, site_id, 0, direction, False, extension_id, person_id, cost_center_id,
+                 category, destination, account, tariff, currency),
+                (6, month, site_id, 0, direction, False, extension_id, person_id, cost_center_id,
+                 "", "", "", "", currency),
+                (7, month, site_id, 0, direction, False, 0, 0, 0, category, destination, account, tariff, currency),
             ):
                 found = sums.get(key)
                 if found is None:
-                    sums[key] = list(values)
+                    sums[key] = [sign, counted, talk, billed, ring, cost]
                 else:
-                    for at in range(6):
-                        found[at] += values[at]
+                    found[0] += sign
+                    found[1] += counted
+                    found[2] += talk
+                    found[3] += billed
+                    found[4] += ring
+                    found[5] += cost
 
     def __len__(self) -> int:
         return len(self.sums)
