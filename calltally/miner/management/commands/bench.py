@@ -40,6 +40,10 @@ class Command(BaseCommand):
                              help="keep the data dir (and its SQLite database) here; a database already built "
                                   "with as many calls is measured again without building it")
         reports.add_argument("--runs", type=int, default=5, help="runs per timing; the median is printed (5)")
+        reports.add_argument("--independent", action="store_true",
+                             help="make every call one by one (slow: ~10,000 a second) instead of copying the "
+                                  "first 500,000 in the database: the rollups then have as many rows as real "
+                                  "calls would make")
         reports.add_argument("--json", action="store_true")
         reports.add_argument("--in-child", action="store_true", help="(internal) run the measurement here")
         parse = sub.add_parser("parse", help="records per second each driver parses")
@@ -113,7 +117,8 @@ class Command(BaseCommand):
         if options["calls"] < 1000:
             raise CommandError("--calls must be at least 1000")
         if options["in_child"]:
-            print(json.dumps(reports_in_child(options["calls"], options["runs"], self.stderr.write)))
+            print(json.dumps(reports_in_child(options["calls"], options["runs"], self.stderr.write,
+                                              independent=options["independent"])))
             return
         with tempfile.TemporaryDirectory(prefix="calltally-bench-") as scratch:
             folder = options["data_dir"] or scratch
@@ -124,6 +129,8 @@ class Command(BaseCommand):
                 env["CALLTALLY_DATABASE_URL"] = options["database_url"]
             argv = [sys.executable, "-m", "calltally.cli", "bench", "reports", "--in-child",
                     "--calls", str(options["calls"]), "--runs", str(max(1, options["runs"]))]
+            if options["independent"]:
+                argv.append("--independent")
             child = subprocess.run(argv, env=env, stdout=subprocess.PIPE, text=True)
             if child.returncode != 0:
                 raise CommandError("the benchmark failed (its errors are above)")
@@ -348,7 +355,7 @@ def measure(driver_name: str, count: int, batch: int | None, number_pool: int | 
     }
 
 
-def reports_in_child(calls: int, runs: int, log) -> dict:
+def reports_in_child(calls: int, runs: int, log, independent: bool = False) -> dict:
     """Build (unless already built) and time; runs in the child, on its own data dir or database."""
     import datetime as dt
 
@@ -372,7 +379,8 @@ def reports_in_child(calls: int, runs: int, log) -> dict:
         raise CommandError(f"the database holds {existing:,} calls, not {calls:,}: give an empty one")
     built = {"build_seconds": 0}
     if not existing:
-        built = benchreports.build(calls, log=lambda line: log(line + "\n"))
+        built = benchreports.build(calls, log=lambda line: log(line + "\n"),
+                                   **({"base": calls} if independent else {}))
     setup_test_environment()
     user = get_user_model().objects.filter(username="bench").first() or get_user_model().objects.create_superuser(
         "bench", "bench@example.org", "bench-not-used")
@@ -403,6 +411,21 @@ def reports_in_child(calls: int, runs: int, log) -> dict:
         timings[name] = benchreports.median_ms(
             lambda p=period: rollups.summary(["person"], *p, filters={"category": "mobile"}), runs)
         targets[name] = 300
+    # The reports that read the calls, not the rollups (a trunk is no rollup dimension; the most
+    # called numbers and the concurrent calls need each call).
+    from calltally.accounts.models import Role
+    from calltally.accounts.scope import Scope
+    from calltally.reports import catalogue
+    from calltally.reports.options import ReportOptions
+
+    for report in ("summary-by-trunk", "top-called-numbers", "concurrent-calls"):
+        for label, period in (("month", month), ("year (12 whole months)", year)):
+            name = f"report {report}, {label}"
+            options = ReportOptions(period="custom", date_from=period[0], date_to=period[1])
+            timings[name] = benchreports.median_ms(
+                lambda r=report, o=options: list(catalogue.run(r, o, Scope(Role.ADMINISTRATOR)).rows), runs)
+            targets[name] = 300 if report.startswith("summary") else None
+    targets = {k: v for k, v in targets.items() if v is not None}
     site_month = (f"/calls/?site=ROM&date_from={month[0]}&date_to={month[1]}&direction=outbound")
     for name, url, target in (
         ("call list, first page, unfiltered", "/calls/", 150),
