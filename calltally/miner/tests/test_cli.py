@@ -152,7 +152,7 @@ def test_bench_parse_prints_a_rate_for_every_driver(cli):
 def test_bench_ingest_refuses_a_database_that_holds_data(make_site):
     from django.core.management.base import CommandError
 
-    from calltally.miner.management.commands.bench import measure_in_empty_database
+    from calltally.reports.management.commands.bench import measure_in_empty_database
 
     make_site("HQ")
     with pytest.raises(CommandError, match="must be empty"):

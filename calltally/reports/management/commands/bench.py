@@ -1,7 +1,9 @@
-"""`calltally bench ingest`: how fast raw records become calls.
+"""`calltally bench ingest|parse|reports`: how fast raw records become calls, and how fast the
+reports answer on a large database.
 
-The benchmark runs in a child process on a throwaway data dir (SQLite), so it
-neither touches the user's data nor measures the parent's memory.
+Each benchmark runs in a child process on a throwaway data dir (SQLite) or an empty database, so
+it neither touches the user's data nor measures the parent's memory. The command lives in the
+reports app, the lowest that holds everything it times (the Miner and the report catalogue).
 """
 
 from __future__ import annotations
