@@ -39,5 +39,15 @@ REQUIRED = {
     Kind.REPEATED: ("count", "minutes"),
     Kind.COST_SPIKE: ("factor", "baseline_days"),
 }
+# The parameters each kind reads (the rule form shows only these for the chosen kind).
+PARAMETERS = {
+    Kind.SILENT_SITE: ("hours", "business_hours"),
+    Kind.CALL_COST: ("cost", "currency"),
+    Kind.CALL_DURATION: ("duration",),
+    Kind.DESTINATION: ("prefixes", "countries", "categories"),
+    Kind.OUT_OF_HOURS: ("business_hours", "holidays", "site_holidays"),
+    Kind.REPEATED: ("count", "minutes"),
+    Kind.COST_SPIKE: ("factor", "baseline_days", "floor", "currency"),
+}
 # The kinds that look at calls (the others at sites).
 CALL_KINDS = frozenset(Kind) - {Kind.SILENT_SITE}

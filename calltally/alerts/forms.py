@@ -10,7 +10,7 @@ from calltally.directory.forms import CodeChoiceField
 from calltally.directory.models import CostCenter, Person
 from calltally.sites.models import Site
 
-from .choices import Scope
+from .choices import PARAMETERS, Scope
 from .models import AlertRule, split_list
 
 
@@ -52,6 +52,13 @@ class AlertRuleForm(forms.ModelForm):
             self.fields["scope"].choices = [(value, label) for value, label in Scope.choices
                                             if value in (Scope.SITE, Scope.PERSON)]
             del self.fields["cost_center"]
+        # Each parameter shows only while a kind that reads it is chosen (calltally.js: data-shown-with).
+        for name in {field for fields in PARAMETERS.values() for field in fields}:
+            kinds = ",".join(kind for kind, fields in PARAMETERS.items() if name in fields)
+            self.fields[name].widget.attrs["data-shown-with"] = f"kind={kinds}"
+        for name, value in (("site", Scope.SITE), ("cost_center", Scope.COST_CENTER), ("person", Scope.PERSON)):
+            if name in self.fields:
+                self.fields[name].widget.attrs["data-shown-with"] = f"scope={value}"
         if self.instance.pk:
             for name, key in (("site", "code"), ("cost_center", "code"), ("person", "username")):
                 related = getattr(self.instance, name, None)

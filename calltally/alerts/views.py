@@ -71,7 +71,7 @@ class RuleEditView(RulePage, kit.ObjectEditView):
     GROUPS = (
         ("Rule", ("name", "kind", "enabled")),
         ("Over", ("scope", "site", "cost_center", "person")),
-        ("Parameters — only those of the rule's kind are read", (
+        ("Parameters of the rule's kind", (
             "hours", "cost", "currency", "duration", "prefixes", "countries", "categories", "business_hours",
             "holidays", "site_holidays", "count", "minutes", "factor", "baseline_days", "floor")),
         ("Tell", ("emails", "webhook", "digest")),

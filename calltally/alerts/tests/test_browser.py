@@ -1,5 +1,6 @@
 """The alerts page in a real browser at 1366 px: the alerts of a burst, acknowledged with its button,
-nothing the Content-Security-Policy refuses."""
+the rule form showing the parameters of the chosen kind only, nothing the Content-Security-Policy
+refuses."""
 
 from __future__ import annotations
 
@@ -47,7 +48,15 @@ def test_the_alerts_page_shows_the_burst_and_acknowledges_one(burst, signed_in):
     page.locator("tr", has_text="HQ ext 205").get_by_role("button", name="Acknowledge").click()
     page.wait_for_selector("text=acknowledged.")
     assert "by browser" in page.locator("tr", has_text="HQ ext 205").inner_text()
-    browsing.go("/alerts/rules/add/")
+    page = browsing.go("/alerts/rules/add/")
+    page.select_option("select[name=kind]", "repeated-number")
+    assert page.is_visible("[name=count]") and page.is_visible("[name=minutes]")
+    assert not page.is_visible("[name=cost]") and not page.is_visible("[name=prefixes]")
+    page.select_option("select[name=kind]", "cost-spike")
+    assert page.is_visible("[name=factor]") and not page.is_visible("[name=count]")
+    assert not page.is_visible("[name=site]") and not page.is_visible("[name=person]")
+    page.select_option("select[name=scope]", "person")
+    assert page.is_visible("[name=person]") and not page.is_visible("[name=cost_center]")
     browsing.shoot("rule-add")
     browsing.go("/alerts/rules/")
     browsing.shoot("rules")

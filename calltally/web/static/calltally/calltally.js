@@ -37,6 +37,19 @@ document.addEventListener("DOMContentLoaded", () => {
     if (form.querySelector("[data-bulk]")) updateBulk(form);
   });
 
+  // <input data-shown-with="kind=a,b">: the field (its [data-field] wrapper) shows only while the
+  // form's field "kind" holds one of those values; a hidden field keeps its value.
+  document.querySelectorAll("[data-shown-with]").forEach((field) => {
+    const [name, values] = field.dataset.shownWith.split("=");
+    const control = field.form && field.form.elements[name];
+    if (!control) return;
+    const wanted = values.split(",");
+    const wrapper = field.closest("[data-field]") || field;
+    const update = () => { wrapper.hidden = !wanted.includes(control.value); };
+    control.addEventListener("change", update);
+    update();
+  });
+
   // <select data-autosubmit>: changing it submits its form (per-page choice, site switch).
   document.querySelectorAll("[data-autosubmit]").forEach((field) => {
     field.addEventListener("change", () => field.form && field.form.submit());
