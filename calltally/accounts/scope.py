@@ -128,13 +128,21 @@ def _scope(user) -> Scope:
     return Scope(Role.USER, person_id=account.person_id, nothing=account.person_id is None)
 
 
-def subtree(roots: list[int]) -> frozenset[int]:
-    """The cost centers at and below ``roots`` (one query for the whole tree)."""
-    if not roots:
-        return frozenset()
+def cost_center_children() -> dict[int | None, list[int]]:
+    """The cost center tree as each one's children (one query): what :func:`subtree` walks."""
     children: dict[int | None, list[int]] = {}
     for pk, parent in CostCenter.objects.values_list("pk", "parent_id"):
         children.setdefault(parent, []).append(pk)
+    return children
+
+
+def subtree(roots: list[int], children: dict[int | None, list[int]] | None = None) -> frozenset[int]:
+    """The cost centers at and below ``roots`` (one query for the whole tree, none when the caller
+    walking several subtrees passes the tree it loaded with :func:`cost_center_children`)."""
+    if not roots:
+        return frozenset()
+    if children is None:
+        children = cost_center_children()
     found: set[int] = set()
     stack = list(roots)
     while stack:

@@ -8,7 +8,6 @@ for carry-over), whatever the number of budgets or calls.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterable
@@ -21,9 +20,9 @@ from django.db.models import F, Q
 
 from calltally import claims
 from calltally.accounts.models import Role
-from calltally.accounts.scope import NOTHING, Scope
+from calltally.accounts.scope import NOTHING, Scope, cost_center_children, subtree
 from calltally.calls import rollups
-from calltally.directory.models import CostCenter
+from calltally.reports.options import preset_dates
 from calltally.system.mail import MailError, deliver
 
 from .choices import NoticeState, Notify, Period
@@ -41,15 +40,13 @@ ATTEMPTS = 20
 
 # --- periods -------------------------------------------------------------------------------------
 
+# A budget's period as the report presets name the one containing a day.
+PRESET_OF = {Period.DAY: "today", Period.WEEK: "this-week", Period.MONTH: "this-month"}
+
+
 def period_bounds(period: str, day: dt.date) -> tuple[dt.date, dt.date]:
     """The first and last day of the calendar ``period`` containing ``day``."""
-    if period == Period.DAY:
-        return day, day
-    if period == Period.WEEK:
-        first = day - dt.timedelta(days=day.weekday())
-        return first, first + dt.timedelta(days=6)
-    first = day.replace(day=1)
-    return first, day.replace(day=calendar.monthrange(day.year, day.month)[1])
+    return preset_dates(PRESET_OF[period], day)
 
 
 def previous_bounds(period: str, first: dt.date) -> tuple[dt.date, dt.date]:
@@ -109,23 +106,6 @@ class Status:
         return period_text(self.budget.period, self.first, self.last)
 
 
-def tree_children() -> dict[int | None, list[int]]:
-    children: dict[int | None, list[int]] = {}
-    for pk, parent in CostCenter.objects.values_list("pk", "parent_id"):
-        children.setdefault(parent, []).append(pk)
-    return children
-
-
-def below(root: int, children: dict[int | None, list[int]]) -> set[int]:
-    found, stack = set(), [root]
-    while stack:
-        pk = stack.pop()
-        if pk not in found:
-            found.add(pk)
-            stack.extend(children.get(pk, ()))
-    return found
-
-
 def spending(ranges: Iterable[tuple[dt.date, dt.date]], people: set[int], centers: set[int]
              ) -> dict[tuple[dt.date, dt.date], list[dict]]:
     """Per period, the rollup sums grouped by person, cost center and currency of the given people
@@ -158,8 +138,8 @@ def statuses(budgets: Iterable[Budget], now: dt.datetime | None = None,
     day ``day_of(budget)`` gives), by budget id: a few grouped queries for all of them."""
     now = now or claims.now()
     budgets = list(budgets)
-    children = tree_children() if any(b.cost_center_id for b in budgets) else {}
-    centers = {b.pk: below(b.cost_center_id, children) for b in budgets if b.cost_center_id}
+    children = cost_center_children() if any(b.cost_center_id for b in budgets) else {}
+    centers = {b.pk: set(subtree([b.cost_center_id], children)) for b in budgets if b.cost_center_id}
     periods, ranges = {}, []
     for budget in budgets:
         day = day_of(budget) if day_of else now.astimezone(budget.zone).date()

@@ -35,8 +35,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
-import socket
 import threading
 import time
 import traceback
@@ -45,10 +43,11 @@ from collections.abc import Callable, Iterable
 from django.db import connection
 from django.db.models import Exists, F, Q
 
+from calltally import claims
 from calltally.audit import services as audit
 from calltally.audit.choices import Action
 from calltally.calls.models import Call, DiscardedCall
-from calltally.forking import pid_alive
+from calltally.claims import worker_name
 from calltally.miner.pipeline import SiteMiner
 from calltally.miner.report import MineSummary
 from calltally.miner.store import Offsets
@@ -80,9 +79,6 @@ def now() -> dt.datetime:
     return dt.datetime.now(UTC)
 
 
-def worker_name() -> str:
-    """This process as a worker: ``host:pid``."""
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 # --- submitting and cancelling --------------------------------------------------------------
@@ -133,8 +129,7 @@ def _name(user, request) -> str:
 # --- abandoned jobs ----------------------------------------------------------------------------
 def abandoned(job: Job, at: dt.datetime) -> bool:
     """Whether a running job's worker has stopped working on it."""
-    host, _, pid = job.claimed_by.rpartition(":")
-    if host == socket.gethostname() and pid.isdigit() and not pid_alive(int(pid)):
+    if claims.holder_gone(job.claimed_by):
         return True  # killed without a word (kill -9, power cut): no need to wait for the beat to age
     return job.heartbeat is None or (at - job.heartbeat).total_seconds() > STALE_SECONDS
 

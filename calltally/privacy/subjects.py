@@ -230,7 +230,8 @@ def export(found: Footprint, *, spool: Spool | None = None, request=None, **deta
         data["extensions"] = [
             {"site": extension.site.code, "number": extension.number,
              "aliases": [alias.number for alias in extension.aliases.all()]}
-            for extension in Extension.objects.filter(person=person).select_related("site").order_by("number")]
+            for extension in Extension.objects.filter(person=person).select_related("site")
+            .prefetch_related("aliases").order_by("number")]
     codes = dict(Site.objects.values_list("id", "code"))
     data["calls"] = [{"site": codes.get(call.site_id), **row_dict(call)}
                      for call in Call.rows.filter(pk__in=found.call_ids).order_by("start", "id")]

@@ -42,7 +42,7 @@ from django.utils.html import escape
 
 from calltally import claims
 from calltally.accounts.models import Account, Role
-from calltally.accounts.scope import Scope, scope_of, subtree
+from calltally.accounts.scope import Scope, cost_center_children, scope_of, subtree
 from calltally.directory.models import CostCenter, Person
 from calltally.reports import catalogue
 from calltally.reports.options import PERIODS, ReportOptions, calls_for, period_dates
@@ -173,13 +173,13 @@ def plan_recipients(schedule: Schedule, run: ScheduleRun) -> Plan:
         roots: dict[int, list[CostCenter]] = {}
         for center in CostCenter.objects.filter(manager__isnull=False).select_related("manager").order_by("code"):
             roots.setdefault(center.manager_id, []).append(center)
-        people = Person.objects.in_bulk(list(roots))
-        for person_id, centers in roots.items():
-            person = people[person_id]
+        children = cost_center_children()
+        for centers in roots.values():
+            person = centers[0].manager
             if not person.email or not person.active:
                 plan.skipped += 1
                 continue
-            ids = sorted(subtree([c.pk for c in centers]))
+            ids = sorted(subtree([c.pk for c in centers], children))
             codes = ", ".join(c.code for c in centers)
             plan.recipients.append(Recipient(person.email, {"role": Role.MANAGER, "cost_centers": ids},
                                              f"{person.full_name}: {codes} and below"))
