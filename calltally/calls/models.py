@@ -201,16 +201,16 @@ class Grain(models.IntegerChoices):
     HOUR = 1, "site, local day and hour, direction, answered"
     DAY = 2, "site, local day, every dimension"
     DAY_PEOPLE = 3, "site, local day, direction, answered, extension, person, cost center"
-    DAY_ROUTES = 4, "site, local day, direction, answered, category, destination, account, tariff"
+    DAY_ROUTES = 4, "site, local day, direction, answered, category, destination, account, tariff, trunk"
     # The month grains count answered calls (answered_calls) without keeping them apart (answered is False).
     MONTH = 5, "site, local month, every dimension but answered"
     MONTH_PEOPLE = 6, "site, local month, direction, extension, person, cost center"
-    MONTH_ROUTES = 7, "site, local month, direction, category, destination, account, tariff"
+    MONTH_ROUTES = 7, "site, local month, direction, category, destination, account, tariff, trunk"
 
 
 # A rollup row's key, and what it sums.
 KEY_FIELDS = ["grain", "day", "site", "hour", "direction", "answered", "extension_id", "person_id", "cost_center_id",
-              "category", "destination", "account", "tariff", "currency"]
+              "category", "destination", "account", "tariff", "trunk", "currency"]
 MEASURE_FIELDS = ["calls", "answered_calls", "talk_seconds", "billed_seconds", "ring_seconds", "cost"]
 
 
@@ -221,7 +221,7 @@ class CallRollup(models.Model):
     its local day in the site's zone (``day``; the first of the month for the
     month grains) and local ``hour`` (hour grain only; 0 elsewhere), direction,
     whether it was answered, extension, person, cost center, category,
-    destination, account, tariff and currency, each kept only by the grains
+    destination, account, tariff, trunk and currency, each kept only by the grains
     that name it. A dimension a grain does not keep, or a call does not have,
     is 0 (ids) or blank (text): ids are plain integers, not foreign keys,
     because a NULL would make the unique key never match and every batch's
@@ -233,7 +233,7 @@ class CallRollup(models.Model):
     million — an extension's calls of a day rarely share category,
     destination, tariff and account — so a year summary over them reads about
     as many rows as the calls. The narrower grains (people: extension, person,
-    cost center; routes: category, destination, account, tariff) are smaller
+    cost center; routes: category, destination, account, tariff, trunk) are smaller
     (a year of month_people: 93,000 rows, whatever the calls), and
     :func:`calltally.calls.rollups.summary` picks the smallest grain whose
     dimensions cover what is grouped and filtered: whole months from a month
@@ -261,6 +261,9 @@ class CallRollup(models.Model):
     destination = models.CharField(max_length=100, blank=True)
     account = models.CharField(max_length=200, blank=True)
     tariff = models.CharField(max_length=120, blank=True)
+    trunk = models.CharField(max_length=128, blank=True, help_text=(
+        "The call's trunk/device: the destination device of an outbound call, the originating device of an "
+        "inbound one, blank for internal calls (as rating and the trunk report read it)."))
     currency = models.CharField(max_length=3, blank=True)
     calls = models.BigIntegerField(default=0)
     answered_calls = models.BigIntegerField(default=0)

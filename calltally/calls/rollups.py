@@ -23,23 +23,24 @@ from django.db.models import Q, Sum
 
 from calltally import db
 from calltally.sites.models import Site
-from calltally.vocabulary import LEG
+from calltally.vocabulary import INBOUND, LEG, OUTBOUND
 
 from .models import Call, CallRollup, Grain
 
 # The columns of a call a rollup reads, in this order (`Tally.add` takes rows of them).
 SOURCE = ("site_id", "start", "kind", "direction", "answered", "extension_id", "person_id", "cost_center_id",
-          "category", "destination", "account", "tariff", "currency", "talk_seconds", "billed_seconds",
-          "ring_seconds", "cost")
+          "category", "destination", "account", "tariff", "orig_device", "dest_device", "currency", "talk_seconds",
+          "billed_seconds", "ring_seconds", "cost")
 KEY = ("grain", "day", "site_id", "hour", "direction", "answered", "extension_id", "person_id", "cost_center_id",
-       "category", "destination", "account", "tariff", "currency")
+       "category", "destination", "account", "tariff", "trunk", "currency")
 MEASURES = ("calls", "answered_calls", "talk_seconds", "billed_seconds", "ring_seconds", "cost")
 KEY_ORDER = itemgetter(*range(len(KEY)))
 COST_QUANTUM = Decimal("0.0001")
 ZERO = Decimal(0)
 
 PEOPLE = ("extension", "person", "cost_center")
-ROUTES = ("category", "destination", "account", "tariff")
+# A trunk is the device a call went out by (outbound) or came in by (inbound), as rating reads it.
+ROUTES = ("category", "destination", "account", "tariff", "trunk")
 ALWAYS = ("site", "direction", "answered", "currency")
 # What each grain keeps besides the period (summary() picks among them).
 DIMENSIONS = {
@@ -93,7 +94,7 @@ class Tally:
         sums, zones = self.sums, self.zones
         negative = sign < 0
         for (site_id, start, kind, direction, answered, extension_id, person_id, cost_center_id, category,
-             destination, account, tariff, currency, talk, billed, ring, cost) in rows:
+             destination, account, tariff, orig_device, dest_device, currency, talk, billed, ring, cost) in rows:
             if kind == LEG:
                 continue
             zone = zones.get(site_id) or self.zone(site_id)
@@ -109,20 +110,23 @@ class Tally:
                 cost = -cost
             counted = sign if answered else 0
             category, destination, account, tariff = category or "", destination or "", account or "", tariff or ""
+            trunk = (dest_device if direction == OUTBOUND else orig_device if direction == INBOUND else "") or ""
             # Plain ints for the grains: the database drivers take no enum. The month grains keep the
             # answered calls as a count (answered_calls), not as a dimension: half the rows.
             for key in (
-                (1, day, site_id, local.hour, direction, answered, 0, 0, 0, "", "", "", "", currency),
+                (1, day, site_id, local.hour, direction, answered, 0, 0, 0, "", "", "", "", "", currency),
                 (2, day, site_id, 0, direction, answered, extension_id, person_id, cost_center_id,
-                 category, destination, account, tariff, currency),
+                 category, destination, account, tariff, trunk, currency),
                 (3, day, site_id, 0, direction, answered, extension_id, person_id, cost_center_id,
-                 "", "", "", "", currency),
-                (4, day, site_id, 0, direction, answered, 0, 0, 0, category, destination, account, tariff, currency),
+                 "", "", "", "", "", currency),
+                (4, day, site_id, 0, direction, answered, 0, 0, 0, category, destination, account, tariff, trunk,
+                 currency),
                 (5, month, site_id, 0, direction, False, extension_id, person_id, cost_center_id,
-                 category, destination, account, tariff, currency),
+                 category, destination, account, tariff, trunk, currency),
                 (6, month, site_id, 0, direction, False, extension_id, person_id, cost_center_id,
-                 "", "", "", "", currency),
-                (7, month, site_id, 0, direction, False, 0, 0, 0, category, destination, account, tariff, currency),
+                 "", "", "", "", "", currency),
+                (7, month, site_id, 0, direction, False, 0, 0, 0, category, destination, account, tariff, trunk,
+                 currency),
             ):
                 found = sums.get(key)
                 if found is None:
@@ -155,8 +159,8 @@ class Tally:
             if connection.vendor == "postgresql":
                 # One statement whatever the batch: the rows as one array per column.
                 types = ("smallint", "date", "integer", "smallint", "text", "boolean", "integer", "integer",
-                         "integer", "text", "text", "text", "text", "text", "bigint", "bigint", "bigint", "bigint",
-                         "bigint", "numeric")
+                         "integer", "text", "text", "text", "text", "text", "text", "bigint", "bigint", "bigint",
+                         "bigint", "bigint", "numeric")
                 arrays = ", ".join(f"%s::{t}[]" for t in types)
                 cursor.execute(f"INSERT INTO {table} ({db.quoted(columns)}) SELECT * FROM unnest({arrays}) {conflict}",
                                [list(column) for column in zip(*rows, strict=True)])
@@ -263,8 +267,9 @@ def rebuild(site: Site, first: dt.date | None = None, last: dt.date | None = Non
                 zone_params = 1
             answered_count = "SUM(CASE WHEN answered THEN 1 ELSE 0 END)"
             people = "COALESCE(extension_id, 0), COALESCE(person_id, 0), COALESCE(cost_center_id, 0)"
-            routes = "category, destination, account, tariff"
-            blank_routes, no_people = "'', '', '', ''", "0, 0, 0"
+            routes = (f"category, destination, account, tariff, CASE direction WHEN '{OUTBOUND}' THEN dest_device "
+                      f"WHEN '{INBOUND}' THEN orig_device ELSE '' END")
+            blank_routes, no_people = "'', '', '', '', ''", "0, 0, 0"
             for grain, period, hour_of, answered, dims in (
                 (Grain.HOUR, day, hour, "answered", f"{no_people}, {blank_routes}"),
                 (Grain.DAY, day, "0", "answered", f"{people}, {routes}"),
@@ -283,7 +288,7 @@ def rebuild(site: Site, first: dt.date | None = None, last: dt.date | None = Non
                     f"INSERT INTO {db.table(CallRollup)} ({db.quoted(KEY + MEASURES)}) "
                     f"SELECT %s, {period}, site_id, {hour_of}, direction, {answered}, {dims}, currency, COUNT(*), "
                     f"{answered_count}, SUM(talk_seconds), SUM(billed_seconds), SUM(ring_seconds), SUM(cost) "
-                    f"FROM {db.table(Call)} WHERE {where} GROUP BY {', '.join(str(n) for n in range(1, 15))}",
+                    f"FROM {db.table(Call)} WHERE {where} GROUP BY {', '.join(str(n) for n in range(1, len(KEY) + 1))}",
                     [*head, *params])
         return rows.filter(grain=Grain.HOUR).aggregate(n=Sum("calls"))["n"] or 0
 
@@ -347,7 +352,7 @@ def summary(group_by: Sequence[str], first_day: dt.date, last_day: dt.date, *, f
     site, both included), grouped by ``group_by``, or None when no rollup grain can answer.
 
     ``group_by``: any of site, direction, answered, currency, extension, person, cost_center,
-    category, destination, account, tariff, plus day or month (a date: the local day, or the
+    category, destination, account, tariff, trunk, plus day or month (a date: the local day, or the
     first of the month) and hour (local hour 0-23). ``filters`` (keyword lookups) and ``where``
     (a Q, e.g. ``scope.calls()`` — its ``site_id__in``, ``cost_center_id__in`` and ``person_id``
     name fields of the rollup) narrow the calls; they may name the same dimensions (``site`` or
@@ -358,7 +363,7 @@ def summary(group_by: Sequence[str], first_day: dt.date, last_day: dt.date, *, f
     out; rows come in no particular order.
 
     Not answerable (None): a time of day in the period, a remote number, a duration or cost
-    threshold, a trunk or device — anything a rollup does not keep; read the calls then.
+    threshold — anything a rollup does not keep; read the calls then.
     """
     filters, where = dict(filters or {}), where or Q()
     group_by = list(dict.fromkeys(group_by))

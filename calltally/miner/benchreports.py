@@ -102,6 +102,8 @@ def generate(calls: int, seed: int, log: Callable[[str], None], keep_rollups: bo
     adapt = db.instant_adapter()
     sqlite = connection.vendor == "sqlite"
     tariffs = {site.pk: [f"{site.code} carrier A 2026", f"{site.code} carrier B 2026"] for site in sites}
+    # Three trunks per site (a primary, a backup, a SIP line), the first taking most calls.
+    trunks = {site.pk: [f"SIP/{site.code.lower()}-trunk{n}" for n in (1, 1, 1, 1, 2, 2, 3)] for site in sites}
     currency = {site.pk: site.currency for site in sites}
     remotes = [f"+{rnd.randint(10**9, 10**11)}" for _ in range(50_000)]
     written, day = 0, 0
@@ -142,6 +144,10 @@ def generate(calls: int, seed: int, log: Callable[[str], None], keep_rollups: bo
             row[at["person_id"]] = person_id
             row[at["cost_center_id"]] = center_id
             row[at["remote_number"]] = remote = remotes[rnd.randrange(len(remotes))]
+            phone, trunk = f"SIP/{number}", trunks[site.pk][rnd.randrange(7)]
+            row[at["orig_device"]], row[at["dest_device"]] = (
+                (phone, trunk) if direction == "outbound" else (trunk, phone) if direction == "inbound"
+                else (phone, f"SIP/{extensions[rnd.randrange(len(extensions))][2]}"))
             if direction == "outbound":
                 category, destination = DESTINATIONS[min(int(rnd.expovariate(0.25)), len(DESTINATIONS) - 1)]
                 billed = -(-talk // 60) * 60

@@ -1,10 +1,10 @@
 """Summaries from the rollup tables (calltally.calls.rollups) when the options allow it.
 
 A rollup keeps sums per site, local day (and hour), direction, answered, extension, person, cost
-center, category, destination, account, tariff and currency. A summary whose period is whole
+center, category, destination, account, tariff, trunk and currency. A summary whose period is whole
 local days and whose filters name only those dimensions is answered from it, thousands of times
 fewer rows than the calls; anything else — a time of day, a remote number pattern, a duration or
-cost threshold, a trunk, short missed calls left out, an open-ended range — is read from the
+cost threshold, short missed calls left out, an open-ended range — is read from the
 calls (``summary_groups`` says None). Both give the same groups: calltally/reports/tests prove it.
 """
 
@@ -24,11 +24,11 @@ from .options import NONE, ReportOptions, period_dates, report_sites
 GROUPS = {
     "person": ("person",), "extension": ("site", "extension"), "site": ("site",), "account": ("site", "account"),
     "destination": ("destination",), "category": ("category",), "tariff": ("tariff",),
-    "cost_center": ("cost_center",),
+    "cost_center": ("cost_center",), "trunk": ("trunk",),
 }
 KEYS = {"site": "site_id", "person": "person_id", "extension": "extension_id", "cost_center": "cost_center_id"}
 # Set, these options need the calls themselves.
-CALLS_ONLY = ("time_from", "time_to", "trunk", "remote", "min_duration", "min_cost", "ignore_short_missed")
+CALLS_ONLY = ("time_from", "time_to", "remote", "min_duration", "min_cost", "ignore_short_missed")
 
 # Switched off by tests that read the calls path on purpose.
 enabled = True
@@ -70,6 +70,9 @@ def filters_of(options: ReportOptions) -> tuple[dict, Q] | None:
             filters[name] = ""
         elif value:
             filters[name if name == "category" else f"{name}__iexact"] = value
+    if options.trunk:
+        # Exact, as the calls' filter (calltally.reports.options.filters_q): device names are the PBX's own.
+        filters["trunk"] = "" if options.trunk == NONE else options.trunk
     if options.currency:
         filters["currency"] = options.currency
     if options.answered:

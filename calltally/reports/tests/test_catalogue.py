@@ -33,6 +33,8 @@ OPTION_SETS = {
     "from 10 o'clock": {"date_from": "2026-03-02", "time_from": "10:00", "date_to": "2026-03-31"},
     "short missed left out": {"ignore_short_missed": "5"},
     "a trunk": {"trunk": "SIP/carrier-a"},
+    "no trunk": {"trunk": "(none)"},
+    "a trunk's mobiles": {"trunk": "SIP/carrier-a", "category": "mobile"},
     "nothing": {"period": "last-month"},
 }
 
@@ -96,14 +98,14 @@ def test_a_summary_gives_the_same_rows_from_the_rollups_as_from_the_calls(world,
     assert fast_result.totals == slow_result.totals
 
 
-def test_the_rollups_answer_plain_options_and_leave_patterns_times_and_trunks_to_the_calls(world):
+def test_the_rollups_answer_plain_options_and_trunks_and_leave_patterns_and_times_to_the_calls(world):
     for options, answered in (({}, True), ({"cost_center": "SALES", "category": "mobile"}, True),
-                              ({"remote": "+39*"}, False), ({"trunk": "SIP/us"}, False),
+                              ({"remote": "+39*"}, False), ({"trunk": "SIP/us"}, True),
                               ({"date_from": "2026-03-02", "time_from": "10:00", "date_to": "2026-03-31"}, False),
                               ({"min_cost": "1"}, False), ({"date_from": "2026-03-02"}, False)):
         found = fast.summary_groups(validate(options), ADMIN, "person", NOW)
         assert (found is not None) is answered, options
-    assert fast.summary_groups(validate({}), ADMIN, "trunk", NOW) is None
+    assert fast.summary_groups(validate({}), ADMIN, "trunk", NOW) is not None
     # The hour grain keeps sites and directions only: a manager's heatmap (by cost center) reads the calls.
     assert fast.rollup_rows(validate({"site": "ROM"}), ADMIN, ("day", "hour"), NOW) is not None
     assert fast.rollup_rows(validate({}), manager_of_sales(world), ("day", "hour"), NOW) is None
