@@ -221,6 +221,23 @@ def test_traffic_reports_count_every_call_in_local_hours(world):
     assert us["peak_at"].isoformat() == "2026-03-02T17:05:00-05:00"
 
 
+def test_concurrent_calls_use_local_hours_in_a_half_hour_zone_and_a_call_ending_as_another_begins_does_not_overlap(
+        make_site):
+    delhi = make_site("DEL", country="IN", timezone="Asia/Kolkata", currency="INR")
+    at = dt.datetime(2026, 3, 2, 4, 20, tzinfo=UTC)  # 09:50 in Delhi (UTC+05:30)
+    make_call(delhi, at, ring_seconds=0, talk_seconds=600, dest_device="SIP/in")  # 09:50-10:00
+    make_call(delhi, at + dt.timedelta(minutes=10), ring_seconds=0, talk_seconds=60, dest_device="SIP/in")  # 10:00
+    make_call(delhi, at + dt.timedelta(minutes=11), ring_seconds=0, talk_seconds=60, dest_device="SIP/in")  # 10:01
+    options = validate({"period": "custom", "date_from": "2026-03-01", "date_to": "2026-03-31"}, None)
+    rows = {r["trunk"]: r for r in catalogue.run("concurrent-calls", options, ADMIN, NOW).rows}
+    trunk = rows["SIP/in"]
+    assert (trunk["calls"], trunk["peak"]) == (3, 1)
+    assert trunk["peak_at"].isoformat() == "2026-03-02T09:50:00+05:30"
+    # 09:00-10:00 holds 600 s of traffic, 10:00-11:00 only 120 s but two calls: traffic decides.
+    assert trunk["busy_hour"].isoformat() == "2026-03-02T09:00:00+05:30"
+    assert (trunk["busy_hour_calls"], trunk["busy_hour_erlangs"]) == (1, 0.17)
+
+
 def test_inbound_performance_measures_ring_time_and_missed_calls_not_returned(world):
     result = run("inbound-performance")
     assert {k: result.totals[k] for k in ("calls", "answered", "unanswered", "answered_within")} == {
