@@ -142,6 +142,21 @@ class Tally:
     def __len__(self) -> int:
         return len(self.sums)
 
+    def absorb(self, other: Tally) -> None:
+        """Add another tally's sums to these (and empty it): taken whole when these are empty."""
+        if not self.sums:
+            self.sums, other.sums = other.sums, {}
+            return
+        sums = self.sums
+        for key, values in other.sums.items():
+            found = sums.get(key)
+            if found is None:
+                sums[key] = values
+            else:
+                for at, value in enumerate(values):
+                    found[at] += value
+        other.sums = {}
+
     def flush(self) -> int:
         """Write the additions (one statement) and forget them; returns how many rollup rows they touch."""
         sums, self.sums = self.sums, {}

@@ -85,6 +85,7 @@ class Batch:
     sample: list[bytes] = field(default_factory=list)  # raw records of a batch that made no call
     keys: set[str] = field(default_factory=set)  # the leg keys of its rows
     whole: dict[str, list[dict]] = field(default_factory=dict)  # calls it holds whole (prepare_legs)
+    tally: Any = None  # the rollup additions of ``calls`` (store.tally_of), gathered while making
 
 
 def parse_records(driver, records: list[SpoolRecord]) -> list:
@@ -188,7 +189,8 @@ class SiteMiner:
         # Done while making, not writing: the writing is the one part the two processes
         # of a backlog take in turn.
         keys, whole = self.prepare_legs(made.calls)
-        return Batch(made.calls, made.discards, made.loose, counts, summary, sample=sample, keys=keys, whole=whole)
+        return Batch(made.calls, made.discards, made.loose, counts, summary, sample=sample, keys=keys, whole=whole,
+                     tally=self.store.tally_of(made.calls))
 
     def acquire(self, numbers: list[str]) -> int:
         """Create the unknown extensions (unassigned) of a site with automatic acquisition."""
@@ -208,7 +210,7 @@ class SiteMiner:
 
     def write(self, batch: Batch) -> None:
         """Write a batch's rows and merge the calls its legs belong to (in the caller's transaction)."""
-        self.store.write(batch.calls, batch.discards)
+        self.store.write(batch.calls, batch.discards, batch.tally)
         self.merge_legs(batch.keys, batch, batch.whole)
 
     # --- merging the legs of one call ----------------------------------------------
@@ -561,7 +563,7 @@ class SiteMiner:
             # The calls these records were legs of are merged again below.
             keys: set[str] = set()
             removed_calls, removed_discards = self.store.remove_made(segment_id, batch.offsets, keys)
-            self.store.write(batch.calls, batch.discards)
+            self.store.write(batch.calls, batch.discards, batch.tally)
             self.merge_legs(keys | batch.keys, batch, batch.whole)
             counts = batch.counts
             self.store.count(segment_id, {

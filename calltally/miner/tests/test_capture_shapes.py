@@ -208,3 +208,7 @@ def test_a_person_deleted_while_the_miner_holds_the_directory_is_no_dangling_ref
     # As the deletions' on_delete=SET_NULL would have left it: no person, no cost center.
     assert (call.extension_number, call.person_id, call.cost_center_id) == ("201", None, None)
     assert call.extension_id is not None
+    # The rollups were gathered before the deletions were seen: they follow the call as written.
+    from calltally.calls.tests.test_rollups import assert_rollups_match_calls
+
+    assert_rollups_match_calls()

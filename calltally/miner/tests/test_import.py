@@ -118,8 +118,8 @@ def test_a_failure_inside_a_batch_commits_neither_calls_nor_checkpoint(hq, spool
     spool_file(hq, ASTERISK)
     real_write = Store.write
 
-    def write_then_crash(self, call_rows, discard_rows):
-        real_write(self, call_rows, discard_rows)
+    def write_then_crash(self, call_rows, discard_rows, tally=None):
+        real_write(self, call_rows, discard_rows, tally)
         raise RuntimeError("power cut")
 
     monkeypatch.setattr(Store, "write", write_then_crash)
