@@ -413,8 +413,8 @@ def reports_in_child(calls: int, runs: int, log, independent: bool = False) -> d
         timings[name] = benchreports.median_ms(
             lambda p=period: rollups.summary(["person"], *p, filters={"category": "mobile"}), runs)
         targets[name] = 300
-    # The reports that read the calls, not the rollups (a trunk is no rollup dimension; the most
-    # called numbers and the concurrent calls need each call).
+    # Whole reports: the summary by trunk (from the rollups' route grains), and the two that read
+    # the calls (the most called numbers and the concurrent calls need each call).
     from calltally.accounts.models import Role
     from calltally.accounts.scope import Scope
     from calltally.reports import catalogue
