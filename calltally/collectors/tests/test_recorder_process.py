@@ -58,6 +58,11 @@ class Streamer(threading.Thread):
                 except OSError:
                     time.sleep(0.05)
                     continue
+                # A link the Recorder's death breaks fails at once (reset by the kernel); a Recorder
+                # that reads late (starting up on a loaded machine) only makes the sender wait, as a
+                # PBX's TCP stack would: with the connect timeout of 1 s kept for sends, a 1 s stall
+                # was taken for a second broken link.
+                sock.settimeout(15)
                 first = self.next
                 try:
                     while self.next < self.total:
