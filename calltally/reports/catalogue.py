@@ -493,7 +493,8 @@ def bar_chart(rows: list[dict], chart: Chart | None, limit: int = 20) -> dict | 
     if chart is None or not rows:
         return None
     shown = rows[:limit]
-    return {"kind": chart.kind, "x": [str(r[chart.x]) for r in shown],
+    # "rows": what the chart draws (charts.chart_of), which may be fewer than the table's rows.
+    return {"kind": chart.kind, "x": [str(r[chart.x]) for r in shown], "rows": rows,
             "series": [{"name": y, "values": [float(r[y] or 0) for r in shown]} for y in chart.y]}
 
 

@@ -111,7 +111,8 @@ def chart_of(result, top: int = DEFAULT_TOP) -> ChartModel | None:
                              f"{model.categories[-1]}; the most on {model.categories[best]} "
                              f"({model.text(values[best])}).")
         return model
-    rows = result.rows if isinstance(result.rows, list) else None
+    rows = data.get("rows") if isinstance(data.get("rows"), list) else \
+        result.rows if isinstance(result.rows, list) else None
     currency, left_out = "", []
     if rows is not None and rows and "currency" in rows[0]:
         totals: dict[str, float] = {}
