@@ -763,7 +763,7 @@ def concurrent_calls(report, options, scope, now):
         rows.append({"site": by_pk[site_id].code, "trunk": trunk, "calls": item["calls"], "peak": item["peak"],
                      "peak_at": dt.datetime.fromtimestamp(item["peak_at"], zone),
                      "busy_hour": dt.datetime.fromtimestamp(busy, zone), "busy_hour_calls": n,
-                     "busy_hour_erlangs": round(seconds / 3600, 2)})
+                     "busy_hour_erlangs": (Decimal(seconds) / 3600).quantize(Decimal("0.01"))})
     totals = {"calls": sum(r["calls"] for r in rows if r["trunk"] == ALL_TRUNKS),
               "peak": max((r["peak"] for r in rows), default=0)}
     return ReportResult(report, options, list(report.columns), rows, totals,

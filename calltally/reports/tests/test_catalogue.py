@@ -238,7 +238,7 @@ def test_concurrent_calls_use_local_hours_in_a_half_hour_zone_and_a_call_ending_
     assert trunk["peak_at"].isoformat() == "2026-03-02T09:50:00+05:30"
     # 09:00-10:00 holds 600 s of traffic, 10:00-11:00 only 120 s but two calls: traffic decides.
     assert trunk["busy_hour"].isoformat() == "2026-03-02T09:00:00+05:30"
-    assert (trunk["busy_hour_calls"], trunk["busy_hour_erlangs"]) == (1, 0.17)
+    assert (trunk["busy_hour_calls"], trunk["busy_hour_erlangs"]) == (1, Decimal("0.17"))
 
 
 def test_inbound_performance_measures_ring_time_and_missed_calls_not_returned(world):
