@@ -73,7 +73,15 @@ def free_q(at: dt.datetime) -> Q:
 def claim(queryset: models.QuerySet, pk, worker: str | None = None, lease: dt.timedelta = LEASE,
           at: dt.datetime | None = None) -> bool:
     """Take row ``pk`` of ``queryset`` (whose filters say the row is still due) for ``worker``:
-    true for exactly one of any number of workers trying at once."""
+    true for exactly one of any number of workers trying at once.
+
+    The filters must name the row's own columns only. Django writes an UPDATE through a join as
+    ``WHERE id IN (SELECT …)``, and PostgreSQL, when two claims race, rechecks the row it waited
+    for against the outer WHERE but not against that subquery's old snapshot: both would win (two
+    `budget check` processes mailed one notice twice)."""
+    if sum(1 for count in queryset.query.alias_refcount.values() if count) > 1:  # a table joined
+        raise ValueError("claim(): filter on the row's own columns only; a filter through a relation "
+                         "lets two workers racing on PostgreSQL both win")
     at = at or now()
     worker = worker or worker_name()
     values = {"claimed_by": worker, "lease_until": at + lease}

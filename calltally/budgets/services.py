@@ -281,10 +281,11 @@ def send_pending(worker: str | None = None) -> tuple[int, int]:
     """Send every pending notice this worker can claim; returns (sent, failed). Claims are taken
     on the real clock, whatever instant the budgets were checked for."""
     worker = worker or claims.worker_name()
-    # A budget switched off meanwhile mails nothing more (its notice waits until it is on again).
-    pending = BudgetNotice.objects.filter(state=NoticeState.PENDING, budget__enabled=True)
+    pending = BudgetNotice.objects.filter(state=NoticeState.PENDING)
     sent = failed = 0
-    for pk in list(pending.values_list("pk", flat=True)):
+    # A budget switched off meanwhile mails nothing more (its notice waits until it is on again).
+    # The claim itself names the notice's own columns only (see claims.claim).
+    for pk in list(pending.filter(budget__enabled=True).values_list("pk", flat=True)):
         if not claims.claim(pending, pk, worker):
             continue  # another worker sends it
         notice = BudgetNotice.objects.select_related("budget").get(pk=pk)

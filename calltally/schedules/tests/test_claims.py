@@ -109,3 +109,10 @@ def test_of_many_threads_claiming_at_once_exactly_one_wins():
     for thread in threads:
         thread.join()
     assert len(won) == 1
+
+
+def test_a_claim_through_a_relation_is_refused_since_postgresql_would_let_two_racing_workers_win(run):
+    with pytest.raises(ValueError, match="own columns only"):
+        claims.claim(rows().filter(schedule__enabled=True), run.pk, "host-a:1")
+    run.refresh_from_db()
+    assert run.claimed_by == ""
