@@ -13,6 +13,9 @@ OUTBOUND = "outbound"
 INTERNAL = "internal"
 DIRECTION_LABELS = {INBOUND: "Inbound", OUTBOUND: "Outbound", INTERNAL: "Internal"}
 DIRECTIONS = tuple(DIRECTION_LABELS)
+# A call's trunk/device, as reports and rollups read it: the column naming the device an outbound
+# call went out by, an inbound one came in by. Internal calls use no trunk (blank).
+TRUNK_DEVICE = {OUTBOUND: "dest_device", INBOUND: "orig_device"}
 
 # --- dispositions: how a call ended ----------------------------------------------------
 ANSWERED = "answered"

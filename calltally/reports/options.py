@@ -27,6 +27,7 @@ from calltally.calls.choices import Category, Direction
 from calltally.calls.models import Call
 from calltally.directory.models import CostCenter, Person
 from calltally.sites.models import Site
+from calltally.vocabulary import TRUNK_DEVICE
 
 # The period presets, in the order forms offer them.
 PERIODS = {
@@ -48,13 +49,20 @@ REMOTE_TERM = re.compile(r"^!?[0-9A-Za-z+*#._@-]+$")
 
 
 def trunk_expression():
-    """A call's trunk/device, as rating reads it: the destination device of an outbound call, the
-    originating device of an inbound one; internal calls use no trunk."""
-    return Case(
-        When(direction=Direction.OUTBOUND, then=F("dest_device")),
-        When(direction=Direction.INBOUND, then=F("orig_device")),
-        default=Value(""), output_field=CharField(),
-    )
+    """A call's trunk/device (:data:`calltally.vocabulary.TRUNK_DEVICE`): the destination device of
+    an outbound call, the originating device of an inbound one; internal calls use no trunk."""
+    return Case(*(When(direction=direction, then=F(column)) for direction, column in TRUNK_DEVICE.items()),
+                default=Value(""), output_field=CharField())
+
+
+def trunk_q(value: str) -> Q:
+    """The calls whose trunk/device is ``value`` (blank: internal calls and calls with no device)."""
+    q = Q()
+    for direction, column in TRUNK_DEVICE.items():
+        q |= Q(direction=direction, **{column: value})
+    if value == "":
+        q |= ~Q(direction__in=list(TRUNK_DEVICE))
+    return q
 
 
 @dataclass
@@ -564,9 +572,7 @@ def filters_q(options: ReportOptions) -> Q:
     if options.account:
         q &= _text_filter("account", options.account)
     if options.trunk:
-        value = "" if options.trunk == NONE else options.trunk
-        q &= (Q(direction=Direction.OUTBOUND, dest_device=value) | Q(direction=Direction.INBOUND, orig_device=value)
-              | (Q(direction=Direction.INTERNAL) if value == "" else Q(pk__in=[])))
+        q &= trunk_q("" if options.trunk == NONE else options.trunk)
     if options.answered == "answered":
         q &= Q(answered=True)
     elif options.answered == "unanswered":
