@@ -428,7 +428,8 @@ def test_a_site_administrator_assigns_plans_to_their_own_site_only(clients, rome
     other = assign_plan(rome, "Cheap")
     assert client.get(reverse("rating:assignment_edit", args=[other.pk])).status_code == 404
     assert client.post(reverse("rating:assignment_delete", args=[other.pk])).status_code == 404
-    assert "RM" not in text_of(client.get(reverse("rating:assignment_list")))
+    # As a word: the page's CSRF token may hold the letters "RM" (a random failure once).
+    assert not re.search(r"\bRM\b", text_of(client.get(reverse("rating:assignment_list"))))
 
 
 def client_site(client) -> int:
