@@ -79,8 +79,6 @@ def now() -> dt.datetime:
     return dt.datetime.now(UTC)
 
 
-
-
 # --- submitting and cancelling --------------------------------------------------------------
 def submit(kind: str, site: Site | None = None, *, first: dt.date | None = None, last: dt.date | None = None,
            reason: str = "", user=None, request=None) -> Job:

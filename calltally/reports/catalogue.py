@@ -741,7 +741,8 @@ def concurrent_calls(report, options, scope, now):
     state: dict[tuple[int, str], dict] = {}
     hour_of: dict[tuple[int, int], int] = {}
     for site_id, trunk, start, ring, talk in calls():
-        end = start + (ring or 0) + (talk or 0)
+        length = (ring or 0) + (talk or 0)
+        end = start + length
         hour = hour_of.get((site_id, start // 900))
         if hour is None:
             local = dt.datetime.fromtimestamp(start, by_pk[site_id].zone).replace(minute=0, second=0)
@@ -759,10 +760,10 @@ def concurrent_calls(report, options, scope, now):
                 item["peak"], item["peak_at"] = len(heap), start
             counts = item["hours"].get(hour)
             if counts is None:
-                item["hours"][hour] = [1, (ring or 0) + (talk or 0)]
+                item["hours"][hour] = [1, length]
             else:
                 counts[0] += 1
-                counts[1] += (ring or 0) + (talk or 0)
+                counts[1] += length
     rows = []
     for (site_id, trunk), item in sorted(state.items(), key=lambda kv: (by_pk[kv[0][0]].code,
                                                                       kv[0][1] != ALL_TRUNKS, kv[0][1])):
