@@ -50,6 +50,32 @@ def table(model: type[models.Model]) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
+def without_rowid(schema_editor, table_name: str) -> None:
+    """Make an empty SQLite table again as WITHOUT ROWID: its rows kept in primary key order in
+    one B-tree (the key's own index is the table). Django has no option for it; a later
+    migration that alters the table makes it again without it (a test watches for that)."""
+    quoted_name = schema_editor.quote_name(table_name)
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = %s", [table_name])
+        (sql,) = cursor.fetchone()
+        if sql.rstrip().upper().endswith("WITHOUT ROWID"):
+            return
+        cursor.execute(f"SELECT 1 FROM {quoted_name} LIMIT 1")
+        if cursor.fetchone():
+            raise ValueError(f"{table_name} holds rows: only an empty table is made again WITHOUT ROWID")
+        cursor.execute(f"DROP TABLE {quoted_name}")
+        cursor.execute(f"{sql} WITHOUT ROWID")
+
+
+def covering_index(schema_editor, table_name: str, name: str, columns: list[str], included: list[str]) -> None:
+    """A PostgreSQL index on ``columns`` that also holds ``included``: a query reading only
+    those is answered from the index alone."""
+    quote = schema_editor.quote_name
+    schema_editor.execute(
+        f"CREATE INDEX {quote(name)} ON {quote(table_name)} ({', '.join(map(quote, columns))}) "
+        f"INCLUDE ({', '.join(map(quote, included))})")
+
+
 def insert_sql(model: type[models.Model], columns: tuple[str, ...]) -> str:
     """One parameterised INSERT of a row of ``columns``."""
     return f"INSERT INTO {table(model)} ({quoted(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"

@@ -128,7 +128,7 @@ class Store:
         """The rollup additions of rows about to be written, gathered before their writer's turn
         (the two processes of a backlog write in turn; this part they can do at once)."""
         tally = rollups.Tally()
-        tally.zones = self.tally.zones
+        tally.zones, tally.moments = self.tally.zones, self.tally.moments
         tally.add(map(ROLLUP_OF_ROW, call_rows))
         return tally
 

@@ -449,7 +449,7 @@ def reports_in_child(calls: int, runs: int, log, independent: bool = False) -> d
         timings[name] = benchreports.median_ms(lambda where=where: list(
             Call.objects.select_related("site", "person", "cost_center").filter(where).order_by("-start")[:51]), runs)
         targets[name] = 150
-    counts = dict(CallRollup.objects.values_list("grain").annotate(n=Count("pk")).order_by())
+    counts = dict(CallRollup.objects.values_list("grain").annotate(n=Count("grain")).order_by())
     return {
         "database": connection.vendor, "calls": calls, "cpus": os.cpu_count(), "runs": runs,
         "load_average": [round(x, 1) for x in os.getloadavg()],
