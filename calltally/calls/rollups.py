@@ -86,6 +86,9 @@ class Tally:
         # quarter hours, so a minute's local day and hour are its every second's. Reading them once per
         # minute instead of per call took a quarter off add() (SQLite's instants are text to parse).
         self.moments: dict[tuple[int, str], tuple[dt.date, dt.date, int]] = {}
+        # The statement's parameters, made ahead by prepare() (outside the writers' turn); None
+        # once the sums change.
+        self.ready: tuple[int, list] | None = None
 
     def zone(self, site_id: int) -> ZoneInfo:
         zone = self.zones.get(site_id)
@@ -107,6 +110,7 @@ class Tally:
         # it costs is the seven dict updates per call (~1 µs each: a 15-column key built and hashed):
         # fewer grains, not tighter code, would make it cheaper.
         sums, zones, trunk_at, moments = self.sums, self.zones, TRUNK_AT, self.moments
+        self.ready = None
         negative = sign < 0
         for row in rows:
             (site_id, start, kind, direction, answered, extension_id, person_id, cost_center_id, category,
@@ -166,8 +170,10 @@ class Tally:
         """Add another tally's sums to these (and empty it): taken whole when these are empty."""
         if not self.sums:
             self.sums, other.sums = other.sums, {}
+            self.ready, other.ready = other.ready, None
             return
         sums = self.sums
+        self.ready = other.ready = None
         for key, values in other.sums.items():
             found = sums.get(key)
             if found is None:
@@ -177,13 +183,31 @@ class Tally:
                     found[at] += value
         other.sums = {}
 
-    def flush(self) -> int:
-        """Write the additions (one statement) and forget them; returns how many rollup rows they touch."""
-        sums, self.sums = self.sums, {}
+    def prepare(self) -> None:
+        """Make the statement's parameters now, so that flush() only runs it: the Miner prepares a
+        batch's tally while making the batch, and flushes it in the writers' turn."""
+        self.ready = self.parameters()
+
+    def parameters(self) -> tuple[int, list]:
+        """(how many rollup rows, the upsert's parameters): every row, or every column on PostgreSQL."""
         # In key order, each upsert lands beside the previous one in the table's B-tree instead of
         # at a random page of it: on SQLite the rollup writes of a batch took ~1.5x less.
-        items = sorted(item for item in sums.items() if any(item[1]))
-        if not items:
+        items = sorted(item for item in self.sums.items() if any(item[1]))
+        if connection.vendor == "postgresql":
+            # One statement whatever the batch: the rows as one array per column.
+            return len(items), [list(column) for column in zip(*(key + tuple(values) for key, values in items),
+                                                               strict=True)]
+        # Days and amounts as the text SQLite stores, made here: the sqlite3 module's adapters are a
+        # Python call per value.
+        days: dict[dt.date, str] = {}
+        return len(items), [(key[0], days.get(key[1]) or days.setdefault(key[1], key[1].isoformat()), *key[2:],
+                             *values[:5], str(values[5])) for key, values in items]
+
+    def flush(self) -> int:
+        """Write the additions (one statement) and forget them; returns how many rollup rows they touch."""
+        count, parameters = self.ready if self.ready is not None else self.parameters()
+        self.sums, self.ready = {}, None
+        if not count:
             return 0
         table, columns = db.table(CallRollup), KEY + MEASURES
         quote = connection.ops.quote_name
@@ -191,23 +215,16 @@ class Tally:
         conflict = f"ON CONFLICT ({db.quoted(KEY)}) DO UPDATE SET {adding}"
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
-                # One statement whatever the batch: the rows as one array per column.
                 types = ("smallint", "date", "integer", "smallint", "text", "boolean", "integer", "integer",
                          "integer", "text", "text", "text", "text", "text", "text", "bigint", "bigint", "bigint",
                          "bigint", "bigint", "numeric")
                 arrays = ", ".join(f"%s::{t}[]" for t in types)
                 cursor.execute(f"INSERT INTO {table} ({db.quoted(columns)}) SELECT * FROM unnest({arrays}) {conflict}",
-                               [list(column) for column in zip(*(key + tuple(values) for key, values in items),
-                                                               strict=True)])
+                               parameters)
             else:
-                # Days and amounts as the text SQLite stores, made here: the sqlite3 module's adapters
-                # are a Python call per value.
-                days: dict[dt.date, str] = {}
-                rows = [(key[0], days.get(key[1]) or days.setdefault(key[1], key[1].isoformat()), *key[2:],
-                         *values[:5], str(values[5])) for key, values in items]
                 cursor.executemany(f"INSERT INTO {table} ({db.quoted(columns)}) VALUES "
-                                   f"({', '.join(['%s'] * len(columns))}) {conflict}", rows)
-        return len(items)
+                                   f"({', '.join(['%s'] * len(columns))}) {conflict}", parameters)
+        return count
 
 
 def forget_deleted(column: str):

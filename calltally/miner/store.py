@@ -130,6 +130,7 @@ class Store:
         tally = rollups.Tally()
         tally.zones, tally.moments = self.tally.zones, self.tally.moments
         tally.add(map(ROLLUP_OF_ROW, call_rows))
+        tally.prepare()
         return tally
 
     def write(self, call_rows: list[tuple], discard_rows: list[tuple], tally: rollups.Tally | None = None) -> None:
