@@ -189,8 +189,9 @@ class SiteMiner:
         # Done while making, not writing: the writing is the one part the two processes
         # of a backlog take in turn.
         keys, whole = self.prepare_legs(made.calls)
-        return Batch(made.calls, made.discards, made.loose, counts, summary, sample=sample, keys=keys, whole=whole,
-                     tally=self.store.tally_of(made.calls))
+        tally = self.store.tally_of(made.calls)
+        return Batch(self.store.bindable(made.calls), made.discards, made.loose, counts, summary, sample=sample,
+                     keys=keys, whole=whole, tally=tally)
 
     def acquire(self, numbers: list[str]) -> int:
         """Create the unknown extensions (unassigned) of a site with automatic acquisition."""

@@ -52,6 +52,7 @@ COST_QUANTUM = Decimal(1).scaleb(-Call._meta.get_field("cost").decimal_places)
 BOOLEANS = tuple(f.attname for f in Call._meta.concrete_fields if f.get_internal_type() == "BooleanField")
 # What the rollups read of a written row (rollups.SOURCE, by position in CALL_COLUMNS).
 ROLLUP_OF_ROW = itemgetter(*(CALL_COLUMNS.index(c) for c in rollups.SOURCE))
+COST_AT = CALL_ROW.index("cost")
 
 
 # The directory rows a call row refers to: (position in the row, model). The calls table has
@@ -132,6 +133,16 @@ class Store:
         tally.add(map(ROLLUP_OF_ROW, call_rows))
         tally.prepare()
         return tally
+
+    def bindable(self, call_rows: list[tuple]) -> list[tuple]:
+        """Rows about to be written, with their costs as the text SQLite stores: the sqlite3
+        module's adapter for Decimal is a Python call per row in the writers' turn; this is the
+        same work done while the batch is made (two processes at once). Last thing before writing:
+        the rollups and leg merging read the rows' costs as numbers."""
+        if not self.sqlite:
+            return call_rows
+        at = COST_AT
+        return [(*row[:at], str(row[at]), *row[at + 1:]) for row in call_rows]
 
     def write(self, call_rows: list[tuple], discard_rows: list[tuple], tally: rollups.Tally | None = None) -> None:
         """Insert a batch's rows and its rollups; ``tally``: :meth:`tally_of` these rows, if made."""
