@@ -38,7 +38,7 @@ TRUNK_AT = {direction: SOURCE.index(column) for direction, column in TRUNK_DEVIC
 COST_QUANTUM = Decimal("0.0001")
 ZERO = Decimal(0)
 # How many minutes' local moments a tally keeps (Tally.moment) before it starts again.
-MOMENTS_KEPT = 100_000
+MOMENTS_KEPT = 20_000
 
 PEOPLE = ("extension", "person", "cost_center")
 # A trunk is the device a call went out by (outbound) or came in by (inbound), as rating reads it.

@@ -596,21 +596,25 @@ class MiningJob:
         self.state: Any = _UNSET  # the driver state this process's driver holds now
 
     def read(self, offset: int, state: Any):
+        started = time.perf_counter()
         records, end = self.miner.spool.read(self.miner.site.code, self.day, offset, self.batch_size)
         if not records:
             return None
         parse_from(self, state)
         outcomes = parse_records(self.driver, records)
         self.state = self.driver.get_state()
-        return (records, outcomes), end, self.state
+        return (records, outcomes, time.perf_counter() - started), end, self.state
 
     def make(self, parsed) -> Batch:
-        return self.miner.process(self.segment_id, *parsed)
+        records, outcomes, reading = parsed
+        return timed_make(self.miner, self.segment_id, records, outcomes, reading)
 
     def commit(self, batch: Batch, offset: int, end: int, state: Any) -> tuple:
+        started = time.perf_counter()
         with transaction.atomic():
             self.miner.store.claim(self.segment_id, offset, end, state, batch.counts)
             self.miner.write(batch)
+        batch.summary.phases["writing"] += time.perf_counter() - started
         return batch.summary, batch.sample
 
     def backlog(self, offset: int) -> int:
@@ -644,6 +648,7 @@ class ReplayJob:
         self.state: Any = _UNSET
 
     def read(self, offset: int, state: Any):
+        started = time.perf_counter()
         miner = self.miner
         parse_from(self, state)
         while offset < self.end and offset <= self.last:
@@ -668,13 +673,13 @@ class ReplayJob:
                 chosen.append(record)
                 chosen_outcomes.append(outcome)
             if chosen:
-                return (chosen, chosen_outcomes, skipped), next_offset, self.state
+                return (chosen, chosen_outcomes, skipped, time.perf_counter() - started), next_offset, self.state
             offset = next_offset
         return None
 
     def make(self, parsed) -> Batch:
-        chosen, outcomes, skipped = parsed
-        batch = self.miner.process(self.segment_id, chosen, outcomes)
+        chosen, outcomes, skipped, reading = parsed
+        batch = timed_make(self.miner, self.segment_id, chosen, outcomes, reading)
         for name, value in skipped.items():
             batch.counts[name] -= value
         batch.offsets = [record.offset for record in chosen]
@@ -683,7 +688,9 @@ class ReplayJob:
         return batch
 
     def commit(self, batch: Batch, offset: int, end: int, state: Any) -> MineSummary:
+        started = time.perf_counter()
         self.miner.commit_replayed(self.segment_id, batch)
+        batch.summary.phases["writing"] += time.perf_counter() - started
         return batch.summary
 
     def backlog(self, offset: int) -> int:
@@ -691,6 +698,14 @@ class ReplayJob:
 
 
 _UNSET = object()
+
+
+def timed_make(miner: SiteMiner, segment_id: int, records: list, outcomes: list, reading: float) -> Batch:
+    """:meth:`SiteMiner.process`, the batch's summary told how long reading it and making it took."""
+    started = time.perf_counter()
+    batch = miner.process(segment_id, records, outcomes)
+    batch.summary.phases.update(reading=reading, making=time.perf_counter() - started)
+    return batch
 
 
 def parse_from(job, state: Any) -> None:

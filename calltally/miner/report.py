@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 
 from calltally.vocabulary import DIRECTIONS
 
+# The phases of a batch (MineSummary.phases), in the order a batch goes through them.
+PHASES = ("reading", "making", "writing")
+
 
 @dataclass
 class MineSummary:
@@ -28,6 +31,9 @@ class MineSummary:
     mined_elsewhere: int = 0  # of an import's records: mined by another process (the Miner service)
     pending: int = 0  # of an import's records: not mined yet (left to the Miner service)
     seconds: float = 0.0
+    # Seconds spent reading and parsing, making rows, and writing (the writers' turn, which the two
+    # processes of a backlog take one at a time), summed over the processes: where the time went.
+    phases: Counter = field(default_factory=Counter)
     # Set when the records are not being read as calls (most skipped or rejected, none a call):
     # what is wrong and how to fix it.
     reading_problem: str = ""
@@ -48,6 +54,7 @@ class MineSummary:
         self.rejected += other.rejected
         self.mined_elsewhere += other.mined_elsewhere
         self.pending += other.pending
+        self.phases.update(other.phases)
         self.reading_problem = other.reading_problem or self.reading_problem
 
     @property
@@ -77,6 +84,7 @@ class MineSummary:
             "not_mined_yet": self.pending,
             "reading_problem": self.reading_problem or None,
             "seconds": round(self.seconds, 3),
+            "seconds_by_phase": {phase: round(self.phases.get(phase, 0.0), 6) for phase in PHASES},
         }
 
 

@@ -45,3 +45,11 @@ def test_an_ip_office_stream_gives_the_right_directions_and_charges(ipo, cli):
         "international", "+442012345678", "99123")
     # A dial that got no line: the Miner decides from the numbers.
     assert Call.objects.get(pbx_call_id="1000109").direction == "outbound"
+
+
+def test_an_import_says_how_long_reading_making_and_writing_its_batches_took(ipo, cli):
+    summary = json.loads(cli("import", "--site", "WAW", str(SMDR), "--json"))
+    phases = summary["seconds_by_phase"]
+    assert list(phases) == ["reading", "making", "writing"]
+    assert all(seconds > 0 for seconds in phases.values())
+    assert sum(phases.values()) <= summary["seconds"] + 0.01

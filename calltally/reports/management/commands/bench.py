@@ -198,6 +198,10 @@ def render(r: dict) -> list[str]:
         f"{r['import_ratio']:4.1f}x csv   (the command in its own process, start-up included)",
         f"recalculation     {r['recalc_seconds']:8.2f} s  {r['recalc_rate']:>10,.0f} calls/s     "
         f"{r['recalc_ratio']:4.1f}x csv   ({r['recalc_calls']:,} calls made again from the spool)",
+        f"time by phase     end to end:    {phases_text(r['phases'])}",
+        f"                  recalculation: {phases_text(r['recalc_phases'])}",
+        "                  (seconds summed over the Miner's processes: the writers' turn, one transaction a"
+        " batch, is taken one process at a time; the rest runs on both at once)",
         f"calls stored      {r['calls']:,}   discarded {r['discarded']:,}   internal skipped {r['skipped_internal']:,}",
         f"merged calls      {r['merged_calls']:,} made of {r['merged_legs']:,} records"
         f" (ring groups: {r['ring_groups']:.0%} of inbound calls)",
@@ -207,6 +211,11 @@ def render(r: dict) -> list[str]:
         f"calltally import {r['import_peak_mib']:.0f} MiB",
         f"database          {r['database']}, batch {r['batch']}",
     ]
+
+
+def phases_text(phases: dict) -> str:
+    return (f"reading and parsing {phases['reading']:.2f} s · making rows (numbering, rating, rollup sums) "
+            f"{phases['making']:.2f} s · writers' turn {phases['writing']:.2f} s")
 
 
 def synth_of(driver_name: str):
@@ -239,6 +248,7 @@ def measure(driver_name: str, count: int, batch: int | None, number_pool: int | 
     from calltally.calls.models import Call
     from calltally.directory.models import AccountCode, CostCenter, Extension, Person, normalize_account_code
     from calltally.miner.pipeline import SiteMiner
+    from calltally.miner.report import PHASES
     from calltally.sites.models import Site
     from calltally.spool.services import spool_file
 
@@ -319,7 +329,8 @@ def measure(driver_name: str, count: int, batch: int | None, number_pool: int | 
     records = spooled.records
     # Recalculation of every call just made: the same pipeline again, replacing rows.
     started = time.perf_counter()
-    recalculated = SiteMiner(site).recalculate(batch_size=batch).reprocessed
+    recalculation = SiteMiner(site).recalculate(batch_size=batch)
+    recalculated = recalculation.reprocessed
     recalc_seconds = time.perf_counter() - started
     distinct = Call.objects.filter(site=site).exclude(direction="internal").values("remote_number").distinct().count()
     external = Call.objects.filter(site=site).exclude(direction="internal").count()
@@ -343,6 +354,8 @@ def measure(driver_name: str, count: int, batch: int | None, number_pool: int | 
         "total_seconds": total_seconds,
         "total_rate": records / total_seconds if total_seconds else 0,
         "recalc_calls": recalculated,
+        "phases": {phase: summary.phases.get(phase, 0.0) for phase in PHASES},
+        "recalc_phases": {phase: recalculation.phases.get(phase, 0.0) for phase in PHASES},
         "recalc_seconds": recalc_seconds,
         "recalc_rate": recalculated / recalc_seconds if recalc_seconds else 0,
         "calls": summary.total_calls,
