@@ -2,19 +2,7 @@
 
 from django.db import migrations, models
 
-
-def rebuild_with_trunks(apps, schema_editor):
-    """The rollups kept so far have no trunk: make them again from the calls, site by site.
-
-    Live code on purpose (the rebuild's SQL is CallTally's, and this is the schema it writes);
-    a database without calls, as every new one, has nothing to do."""
-    if not apps.get_model("calls", "Call").objects.exists():
-        return
-    from calltally.calls import rollups
-    from calltally.sites.models import Site
-
-    for site in Site.objects.only("pk", "timezone"):
-        rollups.rebuild(site)
+from calltally.calls.rollups import rebuild_in_migration
 
 
 class Migration(migrations.Migration):
@@ -51,5 +39,5 @@ class Migration(migrations.Migration):
             model_name='callrollup',
             constraint=models.UniqueConstraint(fields=('grain', 'day', 'site', 'hour', 'direction', 'answered', 'extension_id', 'person_id', 'cost_center_id', 'category', 'destination', 'account', 'tariff', 'trunk', 'currency'), name='rollup_unique_key'),
         ),
-        migrations.RunPython(rebuild_with_trunks, migrations.RunPython.noop),
+        migrations.RunPython(rebuild_in_migration, migrations.RunPython.noop),
     ]

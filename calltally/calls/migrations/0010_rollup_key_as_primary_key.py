@@ -7,6 +7,8 @@ from decimal import Decimal
 
 from django.db import migrations, models
 
+from calltally.calls.rollups import rebuild_in_migration
+
 KEY = ['grain', 'day', 'site', 'hour', 'direction', 'answered', 'extension_id', 'person_id', 'cost_center_id',
        'category', 'destination', 'account', 'tariff', 'trunk', 'currency']
 MEASURES = ['calls', 'answered_calls', 'talk_seconds', 'billed_seconds', 'ring_seconds', 'cost']
@@ -23,17 +25,6 @@ def keep_in_key_order(apps, schema_editor):
     elif schema_editor.connection.vendor == "postgresql":
         covering_index(schema_editor, table, "rollup_covering", [f"{k}_id" if k == "site" else k for k in KEY],
                        MEASURES)
-
-
-def rebuild(apps, schema_editor):
-    """Live code on purpose, as in 0009: a database without calls, as every new one, has nothing to do."""
-    if not apps.get_model("calls", "Call").objects.exists():
-        return
-    from calltally.calls import rollups
-    from calltally.sites.models import Site
-
-    for site in Site.objects.only("pk", "timezone"):
-        rollups.rebuild(site)
 
 
 class Migration(migrations.Migration):
@@ -74,5 +65,5 @@ class Migration(migrations.Migration):
             ],
         ),
         migrations.RunPython(keep_in_key_order, migrations.RunPython.noop),
-        migrations.RunPython(rebuild, migrations.RunPython.noop),
+        migrations.RunPython(rebuild_in_migration, migrations.RunPython.noop),
     ]
