@@ -6,7 +6,3 @@ class ApiConfig(AppConfig):
     label = "api"
     verbose_name = "REST API"
     default_auto_field = "django.db.models.BigAutoField"
-
-    def ready(self):
-        # The token scheme in the OpenAPI schema (drf-spectacular finds extensions by import).
-        from . import authentication  # noqa: F401

@@ -198,10 +198,12 @@ def render(r: dict) -> list[str]:
         f"{r['import_ratio']:4.1f}x csv   (the command in its own process, start-up included)",
         f"recalculation     {r['recalc_seconds']:8.2f} s  {r['recalc_rate']:>10,.0f} calls/s     "
         f"{r['recalc_ratio']:4.1f}x csv   ({r['recalc_calls']:,} calls made again from the spool)",
-        f"time by phase     end to end:    {phases_text(r['phases'])}",
-        f"                  recalculation: {phases_text(r['recalc_phases'])}",
-        "                  (seconds summed over the Miner's processes: the writers' turn, one transaction a"
-        " batch, is taken one process at a time; the rest runs on both at once)",
+        f"time by phase     end to end     {phases_text(r['phases'])}",
+        f"                  recalculation  {phases_text(r['recalc_phases'])}",
+        "                  (seconds summed over the Miner's processes; making rows: numbering, rating, rollup"
+        " sums;",
+        "                  the writers' turn, one transaction a batch, is taken one process at a time: its"
+        " total bounds a run)",
         f"calls stored      {r['calls']:,}   discarded {r['discarded']:,}   internal skipped {r['skipped_internal']:,}",
         f"merged calls      {r['merged_calls']:,} made of {r['merged_legs']:,} records"
         f" (ring groups: {r['ring_groups']:.0%} of inbound calls)",
@@ -214,8 +216,8 @@ def render(r: dict) -> list[str]:
 
 
 def phases_text(phases: dict) -> str:
-    return (f"reading and parsing {phases['reading']:.2f} s · making rows (numbering, rating, rollup sums) "
-            f"{phases['making']:.2f} s · writers' turn {phases['writing']:.2f} s")
+    return (f"reading and parsing {phases['reading']:5.2f} s · making rows {phases['making']:5.2f} s · "
+            f"writers' turn {phases['writing']:5.2f} s")
 
 
 def synth_of(driver_name: str):
