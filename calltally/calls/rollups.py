@@ -216,11 +216,12 @@ class Tally:
         conflict = f"ON CONFLICT ({db.quoted(KEY)}) DO UPDATE SET {adding}"
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql" and count > COPY_FROM_ROWS:
-                # COPY into a scratch table of the transaction, then one upsert from it. Handing the rows
-                # over as one array per column (unnest) cost more than the upsert itself: psycopg and
-                # the server took ~25 µs a row to dump and read the arrays; COPY takes ~2 µs.
+                # COPY into a scratch table (dropped again below, or with the savepoint on an error),
+                # then one upsert from it. Handing the rows over as one array per column (unnest) cost
+                # more than the upsert itself: psycopg and the server took ~25 µs a row to dump and
+                # read the arrays; COPY takes ~2 µs.
                 with transaction.atomic():
-                    cursor.execute(f"CREATE TEMP TABLE {DELTAS} (LIKE {table}) ON COMMIT DROP")
+                    cursor.execute(f"CREATE TEMP TABLE {DELTAS} (LIKE {table})")
                     with cursor.cursor.copy(f"COPY {DELTAS} ({db.quoted(columns)}) FROM STDIN") as copy:
                         for row in rows:
                             copy.write_row(row)

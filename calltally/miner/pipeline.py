@@ -583,9 +583,36 @@ class SiteMiner:
         return (since is None or start >= since) and (until is None or start < until)
 
 
-class MiningJob:
-    """Mining a day file from its checkpoint, for :func:`calltally.miner.turns.run`: read and
-    parse a batch, make its rows, commit them with the checkpoint's claim."""
+class TimedJob:
+    """What both jobs share for :func:`calltally.miner.turns.run`: each batch's summary is told how
+    long reading, making and writing it took (``MineSummary.phases``). A subclass says what each
+    phase does (``read_batch``, ``make_batch``, ``commit_batch``). A process always makes the batch
+    it has just read, so the reading time waits on the job for the making."""
+
+    reading = 0.0
+
+    def read(self, offset: int, state: Any):
+        started = time.perf_counter()
+        read = self.read_batch(offset, state)
+        self.reading = time.perf_counter() - started
+        return read
+
+    def make(self, parsed) -> Batch:
+        started = time.perf_counter()
+        batch = self.make_batch(parsed)
+        batch.summary.phases.update(reading=self.reading, making=time.perf_counter() - started)
+        return batch
+
+    def commit(self, batch: Batch, offset: int, end: int, state: Any):
+        started = time.perf_counter()
+        report = self.commit_batch(batch, offset, end, state)
+        batch.summary.phases["writing"] += time.perf_counter() - started
+        return report
+
+
+class MiningJob(TimedJob):
+    """Mining a day file from its checkpoint: read and parse a batch, make its rows, commit them
+    with the checkpoint's claim."""
 
     def __init__(self, miner: SiteMiner, day: dt.date, segment: SpoolSegment, batch_size: int):
         self.miner = miner
@@ -595,36 +622,32 @@ class MiningJob:
         self.driver = miner.site.make_driver()
         self.state: Any = _UNSET  # the driver state this process's driver holds now
 
-    def read(self, offset: int, state: Any):
-        started = time.perf_counter()
+    def read_batch(self, offset: int, state: Any):
         records, end = self.miner.spool.read(self.miner.site.code, self.day, offset, self.batch_size)
         if not records:
             return None
         parse_from(self, state)
         outcomes = parse_records(self.driver, records)
         self.state = self.driver.get_state()
-        return (records, outcomes, time.perf_counter() - started), end, self.state
+        return (records, outcomes), end, self.state
 
-    def make(self, parsed) -> Batch:
-        records, outcomes, reading = parsed
-        return timed_make(self.miner, self.segment_id, records, outcomes, reading)
+    def make_batch(self, parsed) -> Batch:
+        return self.miner.process(self.segment_id, *parsed)
 
-    def commit(self, batch: Batch, offset: int, end: int, state: Any) -> tuple:
-        started = time.perf_counter()
+    def commit_batch(self, batch: Batch, offset: int, end: int, state: Any) -> tuple:
         with transaction.atomic():
             self.miner.store.claim(self.segment_id, offset, end, state, batch.counts)
             self.miner.write(batch)
-        batch.summary.phases["writing"] += time.perf_counter() - started
         return batch.summary, batch.sample
 
     def backlog(self, offset: int) -> int:
         return self.miner.spool.size(self.miner.site.code, self.day) - offset
 
 
-class ReplayJob:
-    """Making chosen records of a day file again (recalculation, reprocessing), for
-    :func:`calltally.miner.turns.run`. The file is read from its start, so the driver
-    sees its header lines exactly as the first time; only the chosen records go on.
+class ReplayJob(TimedJob):
+    """Making chosen records of a day file again (recalculation, reprocessing). The file is
+    read from its start, so the driver sees its header lines exactly as the first time; only
+    the chosen records go on.
 
     A record is chosen when its offset is ``wanted``, or (with a ``period``) when
     it made nothing before and now makes a call that starts in the period. A
@@ -647,8 +670,7 @@ class ReplayJob:
         self.driver = miner.site.make_driver()
         self.state: Any = _UNSET
 
-    def read(self, offset: int, state: Any):
-        started = time.perf_counter()
+    def read_batch(self, offset: int, state: Any):
         miner = self.miner
         parse_from(self, state)
         while offset < self.end and offset <= self.last:
@@ -673,13 +695,13 @@ class ReplayJob:
                 chosen.append(record)
                 chosen_outcomes.append(outcome)
             if chosen:
-                return (chosen, chosen_outcomes, skipped, time.perf_counter() - started), next_offset, self.state
+                return (chosen, chosen_outcomes, skipped), next_offset, self.state
             offset = next_offset
         return None
 
-    def make(self, parsed) -> Batch:
-        chosen, outcomes, skipped, reading = parsed
-        batch = timed_make(self.miner, self.segment_id, chosen, outcomes, reading)
+    def make_batch(self, parsed) -> Batch:
+        chosen, outcomes, skipped = parsed
+        batch = self.miner.process(self.segment_id, chosen, outcomes)
         for name, value in skipped.items():
             batch.counts[name] -= value
         batch.offsets = [record.offset for record in chosen]
@@ -687,10 +709,8 @@ class ReplayJob:
         batch.sample = []
         return batch
 
-    def commit(self, batch: Batch, offset: int, end: int, state: Any) -> MineSummary:
-        started = time.perf_counter()
+    def commit_batch(self, batch: Batch, offset: int, end: int, state: Any) -> MineSummary:
         self.miner.commit_replayed(self.segment_id, batch)
-        batch.summary.phases["writing"] += time.perf_counter() - started
         return batch.summary
 
     def backlog(self, offset: int) -> int:
@@ -698,14 +718,6 @@ class ReplayJob:
 
 
 _UNSET = object()
-
-
-def timed_make(miner: SiteMiner, segment_id: int, records: list, outcomes: list, reading: float) -> Batch:
-    """:meth:`SiteMiner.process`, the batch's summary told how long reading it and making it took."""
-    started = time.perf_counter()
-    batch = miner.process(segment_id, records, outcomes)
-    batch.summary.phases.update(reading=reading, making=time.perf_counter() - started)
-    return batch
 
 
 def parse_from(job, state: Any) -> None:

@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.db import migrations, models
 
 from calltally.calls.rollups import rebuild_in_migration
+from calltally.db import covering_index, without_rowid
 
 KEY = ['grain', 'day', 'site', 'hour', 'direction', 'answered', 'extension_id', 'person_id', 'cost_center_id',
        'category', 'destination', 'account', 'tariff', 'trunk', 'currency']
@@ -17,8 +18,6 @@ MEASURES = ['calls', 'answered_calls', 'talk_seconds', 'billed_seconds', 'ring_s
 def keep_in_key_order(apps, schema_editor):
     """SQLite: the table as Django made it, WITHOUT ROWID. PostgreSQL: a covering index beside the
     primary key (key, then the sums), so that summaries read only the index."""
-    from calltally.db import covering_index, without_rowid
-
     table = apps.get_model("calls", "CallRollup")._meta.db_table
     if schema_editor.connection.vendor == "sqlite":
         without_rowid(schema_editor, table)
