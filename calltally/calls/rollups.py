@@ -40,6 +40,8 @@ ZERO = Decimal(0)
 # On PostgreSQL a flush of more rows than this copies them into a scratch table (Tally.flush).
 COPY_FROM_ROWS = 100
 DELTAS = "calltally_rollup_deltas"
+# Where a tally's rows wait for the writers' turn on SQLite (Tally.stage).
+STAGE = db.Stage("calltally_staged_rollups", KEY + MEASURES)
 # How many minutes' local moments a tally keeps (Tally.moment) before it starts again.
 MOMENTS_KEPT = 20_000
 
@@ -89,9 +91,10 @@ class Tally:
         # quarter hours, so a minute's local day and hour are its every second's. Reading them once per
         # minute instead of per call took a quarter off add() (SQLite's instants are text to parse).
         self.moments: dict[tuple[int, str], tuple[dt.date, dt.date, int]] = {}
-        # The statement's parameters, made ahead by prepare() (outside the writers' turn); None
-        # once the sums change.
+        # The statement's parameters, made ahead by prepare() (outside the writers' turn), and the
+        # token of their rows in the stage (stage()); None once the sums change.
         self.ready: tuple[int, list] | None = None
+        self.staged: int | None = None
 
     def zone(self, site_id: int) -> ZoneInfo:
         zone = self.zones.get(site_id)
@@ -113,7 +116,7 @@ class Tally:
         # it costs is the seven dict updates per call (~1 µs each: a 15-column key built and hashed):
         # fewer grains, not tighter code, would make it cheaper.
         sums, zones, trunk_at, moments = self.sums, self.zones, TRUNK_AT, self.moments
-        self.ready = None
+        self.ready = self.staged = None
         negative = sign < 0
         for row in rows:
             (site_id, start, kind, direction, answered, extension_id, person_id, cost_center_id, category,
@@ -174,9 +177,10 @@ class Tally:
         if not self.sums:
             self.sums, other.sums = other.sums, {}
             self.ready, other.ready = other.ready, None
+            self.staged, other.staged = other.staged, None
             return
         sums = self.sums
-        self.ready = other.ready = None
+        self.ready = other.ready = self.staged = other.staged = None
         for key, values in other.sums.items():
             found = sums.get(key)
             if found is None:
@@ -190,6 +194,15 @@ class Tally:
         """Make the statement's parameters now, so that flush() only runs it: the Miner prepares a
         batch's tally while making the batch, and flushes it in the writers' turn."""
         self.ready = self.parameters()
+
+    def stage(self) -> None:
+        """Put the prepared rows in the stage (SQLite, outside the writers' turn: see
+        :class:`calltally.db.Stage`), so that flush() copies them in one statement: a third less
+        of the turn than the upsert run row by row."""
+        if self.ready is None:
+            self.prepare()
+        count, rows = self.ready
+        self.staged = STAGE.put(rows) if count else None
 
     def parameters(self) -> tuple[int, list]:
         """(how many rollup rows, those rows as the upsert takes them)."""
@@ -207,7 +220,8 @@ class Tally:
     def flush(self) -> int:
         """Write the additions (one statement) and forget them; returns how many rollup rows they touch."""
         count, rows = self.ready if self.ready is not None else self.parameters()
-        self.sums, self.ready = {}, None
+        staged = STAGE.holds(self.staged)
+        self.sums, self.ready, self.staged = {}, None, None
         if not count:
             return 0
         table, columns = db.table(CallRollup), KEY + MEASURES
@@ -215,7 +229,9 @@ class Tally:
         adding = ", ".join(f"{quote(m)} = {table}.{quote(m)} + excluded.{quote(m)}" for m in MEASURES)
         conflict = f"ON CONFLICT ({db.quoted(KEY)}) DO UPDATE SET {adding}"
         with connection.cursor() as cursor:
-            if connection.vendor == "postgresql" and count > COPY_FROM_ROWS:
+            if staged:
+                STAGE.copy_into(cursor, table, count, conflict)
+            elif connection.vendor == "postgresql" and count > COPY_FROM_ROWS:
                 # COPY into a scratch table (dropped again below, or with the savepoint on an error),
                 # then one upsert from it. Handing the rows over as one array per column (unnest) cost
                 # more than the upsert itself: psycopg and the server took ~25 µs a row to dump and

@@ -42,6 +42,7 @@ from calltally.drivers import DriverConfigError, get_driver_class
 from calltally.drivers.base import CdrRecord
 from calltally.drivers.detect import detect, sample_lines
 from calltally.numbering import Normalizer, NumberingPlan
+from calltally.numbering.normalizer import preload as preload_numbering
 from calltally.rating.services import rater_for_site
 from calltally.sites.models import Site
 from calltally.spool.models import SpoolSegment
@@ -86,6 +87,7 @@ class Batch:
     keys: set[str] = field(default_factory=set)  # the leg keys of its rows
     whole: dict[str, list[dict]] = field(default_factory=dict)  # calls it holds whole (prepare_legs)
     tally: Any = None  # the rollup additions of ``calls`` (store.tally_of), gathered while making
+    staged: int | None = None  # the token of ``calls`` put in the stage (store.stage), on SQLite
 
 
 def parse_records(driver, records: list[SpoolRecord]) -> list:
@@ -163,8 +165,9 @@ class SiteMiner:
         return bool(number) and (number in self.extensions or self.in_plan(number))
 
     # --- a batch ------------------------------------------------------------
-    def process(self, segment_id: int, records: list[SpoolRecord], outcomes: list) -> Batch:
-        """The rows of a batch's calls and discarded calls, the segment's counters, a summary."""
+    def process(self, segment_id: int, records: list[SpoolRecord], outcomes: list, replacing: bool = False) -> Batch:
+        """The rows of a batch's calls and discarded calls, the segment's counters, a summary;
+        ``replacing``: the rows replace what the records made before (a replay)."""
         site = self.site
         summary = MineSummary()
         found = self.classifier.sort(records, outcomes)
@@ -189,9 +192,12 @@ class SiteMiner:
         # Done while making, not writing: the writing is the one part the two processes
         # of a backlog take in turn.
         keys, whole = self.prepare_legs(made.calls)
-        tally = self.store.tally_of(made.calls)
-        return Batch(self.store.bindable(made.calls), made.discards, made.loose, counts, summary, sample=sample,
-                     keys=keys, whole=whole, tally=tally)
+        # A replay's rollup additions meet, in the writers' turn, the subtractions of the rows they
+        # replace, and mostly cancel out: only what is left is written, so staging them is no use.
+        tally = self.store.tally_of(made.calls, stage=not replacing)
+        calls = self.store.bindable(made.calls)
+        return Batch(calls, made.discards, made.loose, counts, summary, sample=sample, keys=keys, whole=whole,
+                     tally=tally, staged=self.store.stage(calls))
 
     def acquire(self, numbers: list[str]) -> int:
         """Create the unknown extensions (unassigned) of a site with automatic acquisition."""
@@ -211,7 +217,7 @@ class SiteMiner:
 
     def write(self, batch: Batch) -> None:
         """Write a batch's rows and merge the calls its legs belong to (in the caller's transaction)."""
-        self.store.write(batch.calls, batch.discards, batch.tally)
+        self.store.write(batch.calls, batch.discards, batch.tally, batch.staged)
         self.merge_legs(batch.keys, batch, batch.whole)
 
     # --- merging the legs of one call ----------------------------------------------
@@ -564,7 +570,7 @@ class SiteMiner:
             # The calls these records were legs of are merged again below.
             keys: set[str] = set()
             removed_calls, removed_discards = self.store.remove_made(segment_id, batch.offsets, keys)
-            self.store.write(batch.calls, batch.discards, batch.tally)
+            self.store.write(batch.calls, batch.discards, batch.tally, batch.staged)
             self.merge_legs(keys | batch.keys, batch, batch.whole)
             counts = batch.counts
             self.store.count(segment_id, {
@@ -608,6 +614,11 @@ class TimedJob:
         report = self.commit_batch(batch, offset, end, state)
         batch.summary.phases["writing"] += time.perf_counter() - started
         return report
+
+    def before_fork(self) -> None:
+        # A backlog worth a partner names many destinations: the geocoder's tables took each
+        # process half a second to load on its first batch.
+        preload_numbering()
 
 
 class MiningJob(TimedJob):
@@ -701,7 +712,7 @@ class ReplayJob(TimedJob):
 
     def make_batch(self, parsed) -> Batch:
         chosen, outcomes, skipped = parsed
-        batch = self.miner.process(self.segment_id, chosen, outcomes)
+        batch = self.miner.process(self.segment_id, chosen, outcomes, replacing=True)
         for name, value in skipped.items():
             batch.counts[name] -= value
         batch.offsets = [record.offset for record in chosen]

@@ -53,6 +53,8 @@ BOOLEANS = tuple(f.attname for f in Call._meta.concrete_fields if f.get_internal
 # What the rollups read of a written row (rollups.SOURCE, by position in CALL_COLUMNS).
 ROLLUP_OF_ROW = itemgetter(*(CALL_COLUMNS.index(c) for c in rollups.SOURCE))
 COST_AT = CALL_ROW.index("cost")
+# Where a batch's call rows wait for the writers' turn on SQLite (Store.stage).
+CALL_STAGE = db.Stage("calltally_staged_calls", CALL_COLUMNS)
 
 
 # The directory rows a call row refers to: (position in the row, model). The calls table has
@@ -125,13 +127,15 @@ class Store:
         if changes:
             SpoolSegment.objects.filter(pk=segment_id).update(**changes)
 
-    def tally_of(self, call_rows: list[tuple]) -> rollups.Tally:
+    def tally_of(self, call_rows: list[tuple], stage: bool = True) -> rollups.Tally:
         """The rollup additions of rows about to be written, gathered before their writer's turn
-        (the two processes of a backlog write in turn; this part they can do at once)."""
+        (the two processes of a backlog write in turn; this part they can do at once), and
+        staged unless ``stage`` is false."""
         tally = rollups.Tally()
         tally.zones, tally.moments = self.tally.zones, self.tally.moments
         tally.add(map(ROLLUP_OF_ROW, call_rows))
-        tally.prepare()
+        if stage:
+            tally.stage()
         return tally
 
     def bindable(self, call_rows: list[tuple]) -> list[tuple]:
@@ -144,16 +148,29 @@ class Store:
         at = COST_AT
         return [(*row[:at], str(row[at]), *row[at + 1:]) for row in call_rows]
 
-    def write(self, call_rows: list[tuple], discard_rows: list[tuple], tally: rollups.Tally | None = None) -> None:
-        """Insert a batch's rows and its rollups; ``tally``: :meth:`tally_of` these rows, if made."""
-        checked = self.referenced(call_rows)
-        if checked is not call_rows:  # a reference taken out: the tally made before is not theirs
-            tally = None
+    def stage(self, call_rows: list[tuple]) -> int | None:
+        """Put a batch's :meth:`bindable` rows in the stage, outside the writers' turn (SQLite: see
+        :class:`calltally.db.Stage`); the token :meth:`write` takes, or None."""
+        if not self.sqlite or not call_rows:
+            return None
         fill = self.fill
-        if fill:
-            checked = [row + fill for row in checked]
+        return CALL_STAGE.put([row + fill for row in call_rows] if fill else call_rows)
+
+    def write(self, call_rows: list[tuple], discard_rows: list[tuple], tally: rollups.Tally | None = None,
+              staged: int | None = None) -> None:
+        """Insert a batch's rows and its rollups; ``tally``: :meth:`tally_of` these rows, if made;
+        ``staged``: the token of :meth:`stage` of these rows, if staged."""
+        checked = self.referenced(call_rows)
+        if checked is not call_rows:  # a reference taken out: the tally and stage made before are not theirs
+            tally = staged = None
         with connection.cursor() as cursor:
-            db.insert_rows(cursor, Call, CALL_COLUMNS, checked, self.call_sql)
+            if CALL_STAGE.holds(staged):
+                CALL_STAGE.copy_into(cursor, self.table, len(checked))
+            else:
+                fill = self.fill
+                if fill:
+                    checked = [row + fill for row in checked]
+                db.insert_rows(cursor, Call, CALL_COLUMNS, checked, self.call_sql)
             db.insert_rows(cursor, DiscardedCall, DISCARD_ROW, discard_rows, self.discard_sql)
         if tally is None:
             self.tally.add(map(ROLLUP_OF_ROW, checked))

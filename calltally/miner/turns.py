@@ -76,6 +76,9 @@ class Job(Protocol):
     def backlog(self, offset: int) -> int:
         """Bytes left to mine from ``offset``."""
 
+    def before_fork(self) -> None:
+        """Load what both processes will need, once, before the partner is forked."""
+
 
 @dataclass
 class Outcome:
@@ -196,6 +199,7 @@ class _Partner:
     def start(cls, job: Job, label: str) -> _Partner:
         context = multiprocessing.get_context("fork")
         ours, theirs = context.Pipe()
+        job.before_fork()
         # A fork must not share the database connection: each process opens its own.
         connections.close_all()
         process = context.Process(target=_partner_main, args=(job, theirs, ours, os.getpid()),

@@ -96,6 +96,12 @@ def _geo():
     return _geocoder
 
 
+def preload() -> None:
+    """Load now what naming destinations needs (the geocoder's tables), as before a process forks:
+    the copy then shares the loaded pages instead of spending its own half second on them."""
+    _geo()
+
+
 _country_names: dict[str, str] = {}
 
 

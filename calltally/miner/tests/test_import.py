@@ -118,8 +118,8 @@ def test_a_failure_inside_a_batch_commits_neither_calls_nor_checkpoint(hq, spool
     spool_file(hq, ASTERISK)
     real_write = Store.write
 
-    def write_then_crash(self, call_rows, discard_rows, tally=None):
-        real_write(self, call_rows, discard_rows, tally)
+    def write_then_crash(self, *args):
+        real_write(self, *args)
         raise RuntimeError("power cut")
 
     monkeypatch.setattr(Store, "write", write_then_crash)
@@ -130,6 +130,25 @@ def test_a_failure_inside_a_batch_commits_neither_calls_nor_checkpoint(hq, spool
     monkeypatch.setattr(Store, "write", real_write)
     SiteMiner(hq).mine()
     assert Call.objects.count() == 4
+
+
+def test_on_sqlite_a_batch_reaches_the_database_from_the_stage_made_outside_the_writers_turn(hq, spool,
+                                                                                              monkeypatch):
+    from django.db import connection
+
+    from calltally import db
+    from calltally.calls.tests.test_rollups import assert_rollups_match_calls
+    from calltally.spool.services import spool_file
+
+    copied = []
+    real_copy = db.Stage.copy_into
+    monkeypatch.setattr(db.Stage, "copy_into", lambda self, *args: copied.append(self.name) or real_copy(self, *args))
+    spool_file(hq, ASTERISK)
+    SiteMiner(hq).mine()
+    assert Call.objects.count() == 4
+    assert_rollups_match_calls()
+    staged = {"calltally_staged_calls", "calltally_staged_rollups"} if connection.vendor == "sqlite" else set()
+    assert set(copied) == staged
 
 
 def test_mining_in_small_batches_gives_the_same_calls_as_one_batch(hq, spool):
