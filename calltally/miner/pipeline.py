@@ -88,6 +88,7 @@ class Batch:
     whole: dict[str, list[dict]] = field(default_factory=dict)  # calls it holds whole (prepare_legs)
     tally: Any = None  # the rollup additions of ``calls`` (store.tally_of), gathered while making
     staged: int | None = None  # the token of ``calls`` put in the stage (store.stage), on SQLite
+    replaced: list[tuple] | None = None  # replay: what its records made before (store.made_rows)
 
 
 def parse_records(driver, records: list[SpoolRecord]) -> list:
@@ -192,8 +193,8 @@ class SiteMiner:
         # Done while making, not writing: the writing is the one part the two processes
         # of a backlog take in turn.
         keys, whole = self.prepare_legs(made.calls)
-        # A replay's rollup additions meet, in the writers' turn, the subtractions of the rows they
-        # replace, and mostly cancel out: only what is left is written, so staging them is no use.
+        # A replay's rollup additions are staged once the subtractions of the rows they replace
+        # are added to them (ReplayJob.make_batch): they mostly cancel out.
         tally = self.store.tally_of(made.calls, stage=not replacing)
         calls = self.store.bindable(made.calls)
         return Batch(calls, made.discards, made.loose, counts, summary, sample=sample, keys=keys, whole=whole,
@@ -569,7 +570,8 @@ class SiteMiner:
         with transaction.atomic():
             # The calls these records were legs of are merged again below.
             keys: set[str] = set()
-            removed_calls, removed_discards = self.store.remove_made(segment_id, batch.offsets, keys)
+            removed_calls, removed_discards = self.store.remove_made(segment_id, batch.offsets, keys,
+                                                                     batch.replaced)
             self.store.write(batch.calls, batch.discards, batch.tally, batch.staged)
             self.merge_legs(keys | batch.keys, batch, batch.whole)
             counts = batch.counts
@@ -718,6 +720,12 @@ class ReplayJob(TimedJob):
         batch.offsets = [record.offset for record in chosen]
         batch.summary.reprocessed = len(batch.offsets)
         batch.sample = []
+        # What the records made before, read now rather than in the writers' turn: their
+        # subtraction joins the batch's additions here, so the turn adds up only what changed.
+        store = self.miner.store
+        batch.replaced = store.made_rows(self.segment_id, batch.offsets)
+        batch.tally.add((row[1:] for row in batch.replaced), -1)
+        batch.tally.stage()
         return batch
 
     def commit_batch(self, batch: Batch, offset: int, end: int, state: Any) -> MineSummary:

@@ -2,8 +2,9 @@
 
 The Miner writes a batch in one transaction with a handful of statements,
 never one per call: the checkpoint claim, one bulk insert per table (COPY on
-PostgreSQL), and for leg merging one grouped key lookup, one fetch and
-set-based updates. Reading calls back for merging uses plain SQL rather than
+PostgreSQL; on SQLite one ``INSERT … SELECT`` from the rows staged while the
+batch was made, see :class:`calltally.db.Stage`), and for leg merging one
+grouped key lookup, one fetch and set-based updates. Reading calls back for merging uses plain SQL rather than
 the ORM, whose per-value converters would cost more than the merging.
 
 The calls table's columns come from the model: a row is the row maker's
@@ -19,6 +20,7 @@ import heapq
 import logging
 from array import array
 from bisect import bisect_left
+from collections import Counter
 from collections.abc import Iterable
 from decimal import Decimal
 from operator import itemgetter
@@ -161,8 +163,11 @@ class Store:
         """Insert a batch's rows and its rollups; ``tally``: :meth:`tally_of` these rows, if made;
         ``staged``: the token of :meth:`stage` of these rows, if staged."""
         checked = self.referenced(call_rows)
-        if checked is not call_rows:  # a reference taken out: the tally and stage made before are not theirs
-            tally = staged = None
+        if checked is not call_rows:  # a reference taken out: the rows staged are not these
+            staged = None
+            if tally is not None:  # it holds the rows' additions (and a replay's subtractions): put right
+                tally.add(map(ROLLUP_OF_ROW, call_rows), -1)
+                tally.add(map(ROLLUP_OF_ROW, checked))
         with connection.cursor() as cursor:
             if CALL_STAGE.holds(staged):
                 CALL_STAGE.copy_into(cursor, self.table, len(checked))
@@ -205,15 +210,31 @@ class Store:
                     rows = [row[:at] + (None,) + row[at + 1:] if row[at] in gone else row for row in rows]
         return rows
 
-    def remove_made(self, segment_id: int, offsets: list[int], keys: set[str]) -> tuple[int, int]:
+    def made_rows(self, segment_id: int, offsets: list[int]) -> list[tuple]:
+        """(leg key, the rollups' columns) of the calls these records of a segment made, as
+        :meth:`remove_made` will find them unless something changes them in between."""
+        found = []
+        with connection.cursor() as cursor:
+            for among, part in db.in_lists("raw_offset", offsets):
+                cursor.execute(f"SELECT leg_key, {db.quoted(rollups.SOURCE)} FROM {self.table} "
+                               f"WHERE segment_id = %s AND {among}", [segment_id, *part])
+                found.extend(cursor.fetchall())
+        return found
+
+    def remove_made(self, segment_id: int, offsets: list[int], keys: set[str],
+                    subtracted: list[tuple] | None = None) -> tuple[int, int]:
         """Delete what these records of a segment made (calls, discarded calls), adding the
         leg keys of the calls to ``keys``; returns how many of each were deleted.
 
         The rollups' subtractions stay in the tally for the caller's :meth:`write` of what the
         records make now: a recalculation mostly makes the same calls again, so most sums cancel
-        out and are never written (half of a recalculation's time was these two upserts)."""
+        out and are never written (half of a recalculation's time was these two upserts).
+        ``subtracted``: the :meth:`made_rows` whose subtraction the batch's own tally already
+        holds (made before the writers' turn); when the rows deleted are those, the tally is
+        right as it is, else it is put right here."""
         calls, discards = self.table, self.discard_table
-        removed_calls = removed_discards = 0
+        removed_discards = 0
+        found: list[tuple] = []
         with connection.cursor() as cursor:
             if not self.sqlite:
                 # Joined with the offsets as a set: a long ``= ANY(array)`` would be searched
@@ -224,29 +245,32 @@ class Store:
                 cursor.execute(f"DELETE FROM {calls} t {using} RETURNING t.leg_key, {returning}",
                                [offsets, segment_id])
                 found = cursor.fetchall()
-                keys.update(row[0] for row in found if row[0])
-                self.tally.add((row[1:] for row in found), -1)
                 cursor.execute(f"DELETE FROM {discards} t {using}", [offsets, segment_id])
-                return len(found), cursor.rowcount
-            for among, part in db.in_lists("raw_offset", offsets):
-                where = f"segment_id = %s AND {among}"
-                # What the rollups subtract, handed back by the DELETE itself (one pass over the
-                # rows instead of a SELECT and a DELETE; SQLite 3.35+, as Django 5.2's features say).
-                if connection.features.can_return_rows_from_bulk_insert:
-                    cursor.execute(f"DELETE FROM {calls} WHERE {where} RETURNING leg_key, "
-                                   f"{db.quoted(rollups.SOURCE)}", [segment_id, *part])
-                    found = cursor.fetchall()
-                else:
-                    cursor.execute(f"SELECT leg_key, {db.quoted(rollups.SOURCE)} FROM {calls} WHERE {where}",
-                                   [segment_id, *part])
-                    found = cursor.fetchall()
-                    cursor.execute(f"DELETE FROM {calls} WHERE {where}", [segment_id, *part])
-                keys.update(row[0] for row in found if row[0])
-                self.tally.add((row[1:] for row in found), -1)
-                removed_calls += len(found)
-                cursor.execute(f"DELETE FROM {discards} WHERE {where}", [segment_id, *part])
-                removed_discards += cursor.rowcount
-        return removed_calls, removed_discards
+                removed_discards = cursor.rowcount
+            else:
+                for among, part in db.in_lists("raw_offset", offsets):
+                    where = f"segment_id = %s AND {among}"
+                    # What the rollups subtract, handed back by the DELETE itself (one pass over the
+                    # rows instead of a SELECT and a DELETE; SQLite 3.35+, as Django 5.2's features say).
+                    if connection.features.can_return_rows_from_bulk_insert:
+                        cursor.execute(f"DELETE FROM {calls} WHERE {where} RETURNING leg_key, "
+                                       f"{db.quoted(rollups.SOURCE)}", [segment_id, *part])
+                        found.extend(cursor.fetchall())
+                    else:
+                        cursor.execute(f"SELECT leg_key, {db.quoted(rollups.SOURCE)} FROM {calls} WHERE {where}",
+                                       [segment_id, *part])
+                        found.extend(cursor.fetchall())
+                        cursor.execute(f"DELETE FROM {calls} WHERE {where}", [segment_id, *part])
+                    cursor.execute(f"DELETE FROM {discards} WHERE {where}", [segment_id, *part])
+                    removed_discards += cursor.rowcount
+        keys.update(row[0] for row in found if row[0])
+        if subtracted is None or Counter(found) != Counter(subtracted):
+            # Changed since they were read (a merge by the other process turned a call into a leg):
+            # subtract what was deleted instead of what was read.
+            if subtracted:
+                self.tally.add((row[1:] for row in subtracted), 1)
+            self.tally.add((row[1:] for row in found), -1)
+        return len(found), removed_discards
 
     def made_offsets(self, segment_id: int) -> Offsets:
         """The offsets of a segment's records that made a call, a leg or a discarded call."""
