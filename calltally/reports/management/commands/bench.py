@@ -15,6 +15,7 @@ import itertools
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -185,12 +186,28 @@ def parse_rate(name: str, count: int) -> dict:
     return {"driver": name, "records": len(lines), "seconds": seconds, "rate": len(lines) / seconds if seconds else 0}
 
 
+def csv_pass(path: Path) -> float:
+    """Seconds of Python's csv module alone over the file, as text."""
+    started = time.perf_counter()
+    with open(path, newline="", encoding="utf-8", errors="replace") as handle:
+        for _ in csv.reader(handle):
+            pass
+    return time.perf_counter() - started
+
+
+def cpu_seconds() -> float:
+    """CPU seconds of this process and of its children that have ended."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def render(r: dict) -> list[str]:
     return [
         f"driver            {r['driver']}",
         f"records           {r['records']:,}",
         f"bare csv.reader   {r['csv_seconds']:8.2f} s  {r['records'] / r['csv_seconds']:>10,.0f} records/s"
-        "   (the floor: Python's csv module alone over the same file)",
+        "   (the floor: Python's csv module alone over the same file;",
+        "                  the median of a pass before and after each run below, whose ratio is to its own two)",
         f"bare parse        {r['parse_seconds']:8.2f} s  {r['parse_rate']:>10,.0f} records/s   (the driver alone)",
         f"end to end        {r['total_seconds']:8.2f} s  {r['total_rate']:>10,.0f} records/s   "
         f"{r['total_ratio']:4.1f}x csv   (spool {r['spool_seconds']:.2f} s, mine {r['mine_seconds']:.2f} s)",
@@ -198,6 +215,9 @@ def render(r: dict) -> list[str]:
         f"{r['import_ratio']:4.1f}x csv   (the command in its own process, start-up included)",
         f"recalculation     {r['recalc_seconds']:8.2f} s  {r['recalc_rate']:>10,.0f} calls/s     "
         f"{r['recalc_ratio']:4.1f}x csv   ({r['recalc_calls']:,} calls made again from the spool)",
+        f"cpu time          end to end {r['total_cpu_seconds']:.2f} s, "
+        f"{r['total_cpu_seconds'] / r['records'] * 1e6:.0f} µs a record (the run's floor with its "
+        f"{r['processes']} processes always busy: {r['total_cpu_seconds'] / r['processes']:.2f} s)",
         f"time by phase     end to end     {phases_text(r['phases'])}",
         f"                  recalculation  {phases_text(r['recalc_phases'])}",
         "                  (seconds summed over the Miner's processes; making rows: numbering, rating, rollup"
@@ -283,16 +303,17 @@ def measure(driver_name: str, count: int, batch: int | None, number_pool: int | 
            for n in range(100, 1000)]
     )
 
-    # The floor: Python's csv module alone over the same file, as text (the median of three
-    # passes: one pass on a busy machine can be off by a third).
-    passes = []
-    for _ in range(3):
-        started = time.perf_counter()
-        with open(path, newline="", encoding="utf-8", errors="replace") as handle:
-            for _ in csv.reader(handle):
-                pass
-        passes.append(time.perf_counter() - started)
-    csv_seconds = sorted(passes)[1]
+    # The floor: Python's csv module alone over the same file, as text. This shared machine's speed
+    # drifts within a run, so each measurement's ratio is taken against the passes just before and
+    # after it, and the floor shown is the median of every pass.
+    passes = [csv_pass(path) for _ in range(3)]
+    passes = [sorted(passes)[1]]
+
+    def ratio(seconds: float) -> float:
+        """``seconds`` against the csv passes before (the last one taken) and after (one taken now)."""
+        passes.append(csv_pass(path))
+        floor = (passes[-2] + passes[-1]) / 2
+        return seconds / floor if floor else 0
 
     # A plain `calltally import` of the same file, as a user runs it, into a site of its own.
     imported = Site.objects.create(
@@ -313,6 +334,7 @@ def measure(driver_name: str, count: int, batch: int | None, number_pool: int | 
     if command.returncode != 0:
         raise CommandError(f"calltally import failed:\n{command.stderr.strip()}")
     import_peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    import_ratio = ratio(import_seconds)
 
     # Bare parse: the driver alone over the same lines, in the Miner's batch size.
     driver = get_driver_class(driver_name)(DriverOptions(timezone=site.zone, options=options))
@@ -323,27 +345,37 @@ def measure(driver_name: str, count: int, batch: int | None, number_pool: int | 
             driver.parse_many(lines)
     parse_seconds = time.perf_counter() - started
 
+    passes.append(csv_pass(path))
+    cpu_before = cpu_seconds()
     started = time.perf_counter()
     spooled = spool_file(site, path)
     spool_seconds = time.perf_counter() - started
     summary = SiteMiner(site).mine(batch_size=batch)
     total_seconds = time.perf_counter() - started
+    # The partner process is waited for when the run ends: its time is in the children's.
+    total_cpu = cpu_seconds() - cpu_before
+    total_ratio = ratio(total_seconds)
     records = spooled.records
     # Recalculation of every call just made: the same pipeline again, replacing rows.
     started = time.perf_counter()
     recalculation = SiteMiner(site).recalculate(batch_size=batch)
     recalculated = recalculation.reprocessed
     recalc_seconds = time.perf_counter() - started
+    recalc_ratio = ratio(recalc_seconds)
+    csv_seconds = statistics.median(passes)
     distinct = Call.objects.filter(site=site).exclude(direction="internal").values("remote_number").distinct().count()
     external = Call.objects.filter(site=site).exclude(direction="internal").count()
     return {
         "csv_seconds": csv_seconds,
         "import_seconds": import_seconds,
         "import_rate": records / import_seconds if import_seconds else 0,
-        "import_ratio": import_seconds / csv_seconds if csv_seconds else 0,
+        "import_ratio": import_ratio,
         "import_peak_mib": import_peak_mib,
-        "total_ratio": total_seconds / csv_seconds if csv_seconds else 0,
-        "recalc_ratio": recalc_seconds / csv_seconds if csv_seconds else 0,
+        "total_ratio": total_ratio,
+        "recalc_ratio": recalc_ratio,
+        "csv_passes": passes,
+        "total_cpu_seconds": total_cpu,
+        "processes": min(settings.PROCESSES, os.cpu_count() or 1),
         "distinct_numbers": distinct,
         "external_calls": external,
         "number_pool": number_pool or 0,
