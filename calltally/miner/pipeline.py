@@ -722,9 +722,12 @@ class ReplayJob(TimedJob):
         batch.sample = []
         # What the records made before, read now rather than in the writers' turn: their
         # subtraction joins the batch's additions here, so the turn adds up only what changed.
+        # Not on PostgreSQL: its turn fetches the rows again as it deletes them, and fetching
+        # them twice cost more (5 s per 200,000 calls) than the turn saved (1 s).
         store = self.miner.store
-        batch.replaced = store.made_rows(self.segment_id, batch.offsets)
-        batch.tally.add((row[1:] for row in batch.replaced), -1)
+        if store.sqlite:
+            batch.replaced = store.made_rows(self.segment_id, batch.offsets)
+            batch.tally.add((row[1:] for row in batch.replaced), -1)
         batch.tally.stage()
         return batch
 

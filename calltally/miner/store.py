@@ -212,7 +212,8 @@ class Store:
 
     def made_rows(self, segment_id: int, offsets: list[int]) -> list[tuple]:
         """(leg key, the rollups' columns) of the calls these records of a segment made, as
-        :meth:`remove_made` will find them unless something changes them in between."""
+        :meth:`remove_made` will find them unless something changes them in between (SQLite's
+        ``IN`` lists: on PostgreSQL a long list would want the join remove_made makes)."""
         found = []
         with connection.cursor() as cursor:
             for among, part in db.in_lists("raw_offset", offsets):

@@ -109,8 +109,12 @@ def test_a_recalculation_whose_calls_changed_after_they_were_read_subtracts_what
                                                                                              monkeypatch):
     # A replayed batch reads the calls it replaces before the writers' turn; the other process may
     # change them in between (a merge turning a call into a leg). Here the reading misses one.
+    from django.db import connection
+
     from calltally.miner.store import Store
 
+    if connection.vendor != "sqlite":
+        pytest.skip("only SQLite's recalculation reads the calls it replaces before the turn")
     cli("import", "--site", "WAW", str(IPO_SMDR))
     read_before_the_turn = Store.made_rows
     monkeypatch.setattr(Store, "made_rows", lambda self, *args: read_before_the_turn(self, *args)[1:])
