@@ -167,3 +167,7 @@ def test_bench_ingest_measures_end_to_end_and_recalculates(cli_process):
     assert figures["records"] == 3000 and figures["calls"] + figures["discarded"] == 3000
     assert figures["recalc_calls"] == figures["calls"] and figures["merged_calls"] > 0
     assert figures["total_rate"] > 0 and figures["database"] == "sqlite3"
+    # Each ratio is to the csv passes beside its own run: the first, one after each of the three
+    # runs, and one just before end to end (the driver's bare parse runs between it and the import).
+    assert len(figures["csv_passes"]) == 5
+    assert figures["total_ratio"] > 1 and figures["total_cpu_seconds"] > 0
