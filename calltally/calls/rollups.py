@@ -91,8 +91,8 @@ class Tally:
         # quarter hours, so a minute's local day and hour are its every second's. Reading them once per
         # minute instead of per call took a quarter off add() (SQLite's instants are text to parse).
         self.moments: dict[tuple[int, str], tuple[dt.date, dt.date, int]] = {}
-        # The statement's parameters, made ahead by prepare() (outside the writers' turn), and the
-        # token of their rows in the stage (stage()); None once the sums change.
+        # The statement's parameters, made ahead by stage() (outside the writers' turn), and the
+        # token of their rows in the stage; None once the sums change.
         self.ready: tuple[int, list] | None = None
         self.staged: int | None = None
 
@@ -190,17 +190,12 @@ class Tally:
                     found[at] += value
         other.sums = {}
 
-    def prepare(self) -> None:
-        """Make the statement's parameters now, so that flush() only runs it: the Miner prepares a
-        batch's tally while making the batch, and flushes it in the writers' turn."""
-        self.ready = self.parameters()
-
     def stage(self) -> None:
-        """Put the prepared rows in the stage (SQLite, outside the writers' turn: see
-        :class:`calltally.db.Stage`), so that flush() copies them in one statement: a third less
-        of the turn than the upsert run row by row."""
+        """Make the statement's parameters now and put its rows in the stage (SQLite: see
+        :class:`calltally.db.Stage`), so that flush() only copies them in one statement: the Miner
+        stages a batch's tally while making the batch, and flushes it in the writers' turn."""
         if self.ready is None:
-            self.prepare()
+            self.ready = self.parameters()
         count, rows = self.ready
         self.staged = STAGE.put(rows) if count else None
 

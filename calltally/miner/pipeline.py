@@ -194,7 +194,7 @@ class SiteMiner:
         # of a backlog take in turn.
         keys, whole = self.prepare_legs(made.calls)
         # A replay's rollup additions are staged once the subtractions of the rows they replace
-        # are added to them (ReplayJob.make_batch): they mostly cancel out.
+        # are added to them (ReplayJob.make_batch, SQLite): they mostly cancel out.
         tally = self.store.tally_of(made.calls, stage=not replacing)
         calls = self.store.bindable(made.calls)
         return Batch(calls, made.discards, made.loose, counts, summary, sample=sample, keys=keys, whole=whole,
@@ -728,7 +728,7 @@ class ReplayJob(TimedJob):
         if store.sqlite:
             batch.replaced = store.made_rows(self.segment_id, batch.offsets)
             batch.tally.add((row[1:] for row in batch.replaced), -1)
-        batch.tally.stage()
+            batch.tally.stage()
         return batch
 
     def commit_batch(self, batch: Batch, offset: int, end: int, state: Any) -> MineSummary:

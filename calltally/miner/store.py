@@ -4,8 +4,9 @@ The Miner writes a batch in one transaction with a handful of statements,
 never one per call: the checkpoint claim, one bulk insert per table (COPY on
 PostgreSQL; on SQLite one ``INSERT … SELECT`` from the rows staged while the
 batch was made, see :class:`calltally.db.Stage`), and for leg merging one
-grouped key lookup, one fetch and set-based updates. Reading calls back for merging uses plain SQL rather than
-the ORM, whose per-value converters would cost more than the merging.
+grouped key lookup, one fetch and set-based updates. Reading calls back for
+merging uses plain SQL rather than the ORM, whose per-value converters would
+cost more than the merging.
 
 The calls table's columns come from the model: a row is the row maker's
 :data:`~calltally.miner.rows.CALL_ROW` columns followed by every other column
@@ -155,8 +156,12 @@ class Store:
         :class:`calltally.db.Stage`); the token :meth:`write` takes, or None."""
         if not self.sqlite or not call_rows:
             return None
+        return CALL_STAGE.put(self.filled(call_rows))
+
+    def filled(self, call_rows: list[tuple]) -> list[tuple]:
+        """Rows of the row maker's columns, with the other columns at their defaults (CALL_COLUMNS)."""
         fill = self.fill
-        return CALL_STAGE.put([row + fill for row in call_rows] if fill else call_rows)
+        return [row + fill for row in call_rows] if fill else call_rows
 
     def write(self, call_rows: list[tuple], discard_rows: list[tuple], tally: rollups.Tally | None = None,
               staged: int | None = None) -> None:
@@ -172,10 +177,7 @@ class Store:
             if CALL_STAGE.holds(staged):
                 CALL_STAGE.copy_into(cursor, self.table, len(checked))
             else:
-                fill = self.fill
-                if fill:
-                    checked = [row + fill for row in checked]
-                db.insert_rows(cursor, Call, CALL_COLUMNS, checked, self.call_sql)
+                db.insert_rows(cursor, Call, CALL_COLUMNS, self.filled(checked), self.call_sql)
             db.insert_rows(cursor, DiscardedCall, DISCARD_ROW, discard_rows, self.discard_sql)
         if tally is None:
             self.tally.add(map(ROLLUP_OF_ROW, checked))

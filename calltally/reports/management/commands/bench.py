@@ -306,8 +306,7 @@ def measure(driver_name: str, count: int, batch: int | None, number_pool: int | 
     # The floor: Python's csv module alone over the same file, as text. This shared machine's speed
     # drifts within a run, so each measurement's ratio is taken against the passes just before and
     # after it, and the floor shown is the median of every pass.
-    passes = [csv_pass(path) for _ in range(3)]
-    passes = [sorted(passes)[1]]
+    passes = [statistics.median(csv_pass(path) for _ in range(3))]
 
     def ratio(seconds: float) -> float:
         """``seconds`` against the csv passes before (the last one taken) and after (one taken now)."""
