@@ -258,7 +258,10 @@ def test_a_service_is_stopped_and_started_from_the_page_under_a_real_calltally_u
     from .test_supervisor import calltally_up, rows, running, wait_for
 
     with calltally_up(cli_process, tmp_path) as up:
-        first = wait_for(lambda: running("supervisor") and running("miner"), what="the miner").pid
+        # The supervisor starts its services one after another: wait for the web too, or the
+        # check below that it kept running can run before it ever started.
+        wait_for(lambda: running("supervisor") and running("miner") and running("web"), what="the services")
+        first, web = rows()["miner"].pid, rows()["web"].pid
         page = admin_client.get("/services/").content.decode()
         assert "No <code>calltally up</code> is running" not in page
 
@@ -268,7 +271,7 @@ def test_a_service_is_stopped_and_started_from_the_page_under_a_real_calltally_u
             os.kill(first, 0)
         assert 'id="service-miner"' in (page := admin_client.get("/services/").content.decode())
         assert "badge-stopped" in page.split('<tr id="service-miner">')[1].split("</tr>")[0]
-        assert running("web")  # the others keep running
+        assert (still := running("web")) and still.pid == web  # the others keep running
 
         admin_client.post("/services/", {"service": "miner", "action": "start"})
         second = wait_for(lambda: running("miner"), what="the started miner").pid
