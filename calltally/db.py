@@ -181,13 +181,16 @@ class Stage:
 
     names: set[str] = set()
 
-    def __init__(self, name: str, columns: tuple[str, ...]):
+    def __init__(self, name: str, columns: tuple[str, ...], order: tuple[str, ...] = ()):
+        """``order``: the columns the rows are copied in the order of (else the order they were
+        put in), so that the turn's upsert sorts them in C instead of the caller in Python."""
         # Two stages on one TEMP table would each think it holds its rows.
         if name in Stage.names:
             raise ValueError(f"a stage named {name} exists already")
         Stage.names.add(name)
         self.name = name
         self.columns = columns
+        self.order = order
         self.owner: tuple[object, int] | None = None
         self.puts = 0
 
@@ -231,6 +234,7 @@ class Stage:
             raise StageLost(f"{self.name} held {cursor.rowcount} rows instead of {expected}")
 
     def select(self) -> str:
-        """The SELECT of the staged rows in the order they were put (``WHERE true``: an upsert's
-        ON CONFLICT may follow it)."""
-        return f"SELECT {quoted(self.columns)} FROM temp.{self.name} WHERE true ORDER BY rowid"
+        """The SELECT of the staged rows in the stage's order (``WHERE true``: an upsert's ON
+        CONFLICT may follow it)."""
+        order = quoted(self.order) if self.order else "rowid"
+        return f"SELECT {quoted(self.columns)} FROM temp.{self.name} WHERE true ORDER BY {order}"

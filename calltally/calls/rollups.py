@@ -41,7 +41,7 @@ ZERO = Decimal(0)
 COPY_FROM_ROWS = 100
 DELTAS = "calltally_rollup_deltas"
 # Where a tally's rows wait for the writers' turn on SQLite (Tally.stage).
-STAGE = db.Stage("calltally_staged_rollups", KEY + MEASURES)
+STAGE = db.Stage("calltally_staged_rollups", KEY + MEASURES, order=KEY)
 # How many minutes' local moments a tally keeps (Tally.moment) before it starts again.
 MOMENTS_KEPT = 20_000
 
@@ -195,15 +195,19 @@ class Tally:
         :class:`calltally.db.Stage`), so that flush() only copies them in one statement: the Miner
         stages a batch's tally while making the batch, and flushes it in the writers' turn."""
         if self.ready is None:
-            self.ready = self.parameters()
+            # The stage copies them in key order: sorting here would be Python's work (SQLite's
+            # sorter did it in a tenth of the time).
+            self.ready = self.parameters(ordered=connection.vendor != "sqlite")
         count, rows = self.ready
         self.staged = STAGE.put(rows) if count else None
 
-    def parameters(self) -> tuple[int, list]:
-        """(how many rollup rows, those rows as the upsert takes them)."""
+    def parameters(self, ordered: bool = True) -> tuple[int, list]:
+        """(how many rollup rows, those rows as the upsert takes them, in key order if ``ordered``)."""
         # In key order, each upsert lands beside the previous one in the table's B-tree instead of
         # at a random page of it: on SQLite the rollup writes of a batch took ~1.5x less.
-        items = sorted(item for item in self.sums.items() if any(item[1]))
+        items = [item for item in self.sums.items() if any(item[1])]
+        if ordered:
+            items.sort()
         if connection.vendor == "postgresql":
             return len(items), [key + tuple(values) for key, values in items]
         # Days and amounts as the text SQLite stores, made here: the sqlite3 module's adapters are a

@@ -89,3 +89,21 @@ def test_rows_put_in_a_transaction_rolled_back_since_are_never_taken_for_none(ta
 def test_a_second_stage_on_the_same_table_is_refused():
     with pytest.raises(ValueError, match="exists already"):
         db.Stage("calltally_test_stage", ("number",))
+
+
+def test_an_ordered_stage_copies_its_rows_in_key_order_whatever_order_they_were_put_in(target):
+    # The rollups' stage is ordered by their key: the upsert then walks the table's index in order,
+    # and the rows are sorted by SQLite, not in Python.
+    ordered = db.Stage("calltally_test_ordered_stage", ("number", "label"), order=("label",))
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE calltally_test_arrivals (arrival integer PRIMARY KEY, number integer, label text)")
+    try:
+        token = ordered.put([(2, "two"), (3, "three"), (1, "one")])
+        with transaction.atomic(), connection.cursor() as cursor:
+            assert ordered.holds(token)
+            ordered.copy_into(cursor, "calltally_test_arrivals", 3)
+            cursor.execute("SELECT label FROM calltally_test_arrivals ORDER BY arrival")
+            assert [label for (label,) in cursor.fetchall()] == ["one", "three", "two"]
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE calltally_test_arrivals")
