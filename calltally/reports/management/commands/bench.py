@@ -9,6 +9,7 @@ reports app, the lowest that holds everything it times (the Miner and the report
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import importlib
 import inspect
 import itertools
@@ -20,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from decimal import Decimal
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -218,6 +220,7 @@ def render(r: dict) -> list[str]:
         f"cpu time          end to end {r['total_cpu_seconds']:.2f} s, "
         f"{r['total_cpu_seconds'] / r['records'] * 1e6:.0f} µs a record (the run's floor with its "
         f"{r['processes']} processes always busy: {r['total_cpu_seconds'] / r['processes']:.2f} s)",
+        *floor_text(r),
         f"time by phase     end to end     {phases_text(r['phases'])}",
         f"                  recalculation  {phases_text(r['recalc_phases'])}",
         "                  (seconds summed over the Miner's processes; making rows: numbering, rating, rollup"
@@ -232,6 +235,31 @@ def render(r: dict) -> list[str]:
         f"peak memory       {r['peak_mib']:8.0f} MiB   (this process: end to end and recalculation); "
         f"calltally import {r['import_peak_mib']:.0f} MiB",
         f"database          {r['database']}, batch {r['batch']}",
+    ]
+
+
+def as_utc(instant: dt.datetime) -> dt.datetime:
+    return instant if instant.tzinfo else instant.replace(tzinfo=dt.UTC)
+
+
+def floor_text(r: dict) -> list[str]:
+    """The work no run can skip (spool, parse, writing) against the CPU that 10x csv leaves.
+    The writing's seconds, not its CPU: on PostgreSQL the server's work is not this process's, yet
+    takes the same cores; written in one process, the writing's seconds are the work it is."""
+    inherent = r["spool_seconds"] + r["parse_seconds"] + r["store_calls_seconds"]
+    floor = inherent + r["store_rollups_seconds"]
+    allowed = r["spool_seconds"] + r["processes"] * max(0.0, 10 * r["csv_seconds"] - r["spool_seconds"])
+    share = (lambda seconds: f" ({seconds / allowed:.0%} of it)") if allowed else (lambda seconds: "")
+    return [
+        f"writing alone     calls {r['store_calls_seconds']:.2f} s, rollups {r['store_rollups_seconds']:.2f} s"
+        f"   (the run's {r['stored_calls']:,} calls written again in one process, batch by batch",
+        "                  as the Miner writes them: staged, copied, committed; the rollup sums apart, "
+        f"{r['sums_seconds']:.2f} s)",
+        f"the floor         10x csv leaves {allowed:.2f} s of CPU (the spool, then {r['processes']} processes "
+        f"for 10 × {r['csv_seconds']:.2f} − {r['spool_seconds']:.2f} s);",
+        f"                  spool, bare parse and writing the calls take {inherent:.2f} s{share(inherent)}, "
+        f"with the rollups {floor:.2f} s{share(floor)},",
+        "                  before any numbering, rating or rollup sum",
     ]
 
 
@@ -361,6 +389,8 @@ def measure(driver_name: str, count: int, batch: int | None, number_pool: int | 
     recalculated = recalculation.reprocessed
     recalc_seconds = time.perf_counter() - started
     recalc_ratio = ratio(recalc_seconds)
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before the rows read back below
+    storing = storing_alone(site, step)
     csv_seconds = statistics.median(passes)
     distinct = Call.objects.filter(site=site).exclude(direction="internal").values("remote_number").distinct().count()
     external = Call.objects.filter(site=site).exclude(direction="internal").count()
@@ -397,10 +427,59 @@ def measure(driver_name: str, count: int, batch: int | None, number_pool: int | 
         "ring_groups": ring_groups,
         "discarded": summary.total_discarded,
         "skipped_internal": summary.skipped_internal,
-        "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_mib": peak_mib,
         "database": settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1],
         "batch": batch or settings.MINER_BATCH_SIZE,
+        **storing,
     }
+
+
+def storing_alone(site, batch: int) -> dict:
+    """The writing alone, in one process: the site's calls read back, taken out, and written
+    again batch by batch as the Miner writes them, first the calls (staged, copied in the writers'
+    turn, committed), then their rollups (summed, staged, upserted, committed). No parsing,
+    numbering, rating or merging: with the spool and the parse, this is work a run must do
+    whatever the rest costs. The sums are timed apart: they are computing, not writing."""
+    from django.db import connection, transaction
+
+    from calltally import db
+    from calltally.calls.models import Call, CallRollup
+    from calltally.calls.rollups import Tally
+    from calltally.miner.rows import CALL_ROW
+    from calltally.miner.store import COST_QUANTUM, Store
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {db.quoted(CALL_ROW)} FROM {db.table(Call)} WHERE site_id = %s "
+                       "ORDER BY segment_id, raw_offset", [site.pk])
+        rows = cursor.fetchall()
+        with transaction.atomic():  # in SQL: the ORM's delete would tell the rollups call by call
+            for model in (Call, CallRollup):
+                cursor.execute(f"DELETE FROM {db.table(model)} WHERE site_id = %s", [site.pk])
+    store = Store(site.pk)
+    # Typed as the row maker types them (read back, the ORM's converters give naive datetimes and
+    # floats): instants as the database takes them, costs as Decimal.
+    start_at, cost_at = CALL_ROW.index("start"), CALL_ROW.index("cost")
+    rows = [(*row[:start_at], store.adapt_instant(as_utc(row[start_at])), *row[start_at + 1:cost_at],
+             Decimal(str(row[cost_at])).quantize(COST_QUANTUM), *row[cost_at + 1:]) for row in rows]
+    batches = [rows[first:first + batch] for first in range(0, len(rows), batch)]
+    started = time.perf_counter()
+    for part in batches:
+        staged = store.stage(store.bindable(part))
+        with transaction.atomic():
+            store.write(part, [], Tally(), staged)
+    calls_seconds = time.perf_counter() - started
+    sums = 0.0
+    started = time.perf_counter()
+    for part in batches:
+        summing = time.perf_counter()
+        tally = store.tally_of(part, stage=False)
+        sums += time.perf_counter() - summing
+        tally.stage()
+        with transaction.atomic():
+            store.tally.absorb(tally)
+            store.tally.flush()
+    return {"store_calls_seconds": calls_seconds, "store_rollups_seconds": time.perf_counter() - started - sums,
+            "sums_seconds": sums, "stored_calls": len(rows)}
 
 
 def reports_in_child(calls: int, runs: int, log, independent: bool = False) -> dict:
