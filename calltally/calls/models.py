@@ -251,7 +251,8 @@ class CallRollup(models.Model):
     # The key is the primary key: on SQLite the table is made WITHOUT ROWID (migration 0010), one
     # B-tree ordered by the key that holds the sums too, so an upsert touches one tree instead of
     # three (rows, unique key, covering index): the Miner's rollup writes took 40% less. On
-    # PostgreSQL a covering index (key INCLUDE sums) is made beside it by the same migration.
+    # PostgreSQL the primary key holds the sums too (key INCLUDE sums, migration 0011): summaries
+    # read only the index, and an upsert writes one index, not a covering copy of it beside.
     pk = models.CompositePrimaryKey(*KEY_FIELDS)
     grain = models.PositiveSmallIntegerField(choices=Grain.choices)
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False)
