@@ -255,7 +255,7 @@ def floor_text(r: dict) -> list[str]:
         f"   (the run's {r['stored_calls']:,} calls written again in one process, batch by batch",
         "                  as the Miner writes them: staged, copied, committed; the rollup sums apart, "
         f"{r['sums_seconds']:.2f} s)",
-        f"the floor         10x csv leaves {allowed:.2f} s of CPU (the spool, then {r['processes']} processes "
+        f"unavoidable       10x csv leaves {allowed:.2f} s of CPU (the spool, then {r['processes']} processes "
         f"for 10 × {r['csv_seconds']:.2f} − {r['spool_seconds']:.2f} s);",
         f"                  spool, bare parse and writing the calls take {inherent:.2f} s{share(inherent)}, "
         f"with the rollups {floor:.2f} s{share(floor)},",
