@@ -9,7 +9,6 @@ reports app, the lowest that holds everything it times (the Miner and the report
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import importlib
 import inspect
 import itertools
@@ -21,7 +20,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from decimal import Decimal
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -238,10 +236,6 @@ def render(r: dict) -> list[str]:
     ]
 
 
-def as_utc(instant: dt.datetime) -> dt.datetime:
-    return instant if instant.tzinfo else instant.replace(tzinfo=dt.UTC)
-
-
 def floor_text(r: dict) -> list[str]:
     """The work no run can skip (spool, parse, writing) against the CPU that 10x csv leaves.
     The writing's seconds, not its CPU: on PostgreSQL the server's work is not this process's, yet
@@ -249,7 +243,10 @@ def floor_text(r: dict) -> list[str]:
     inherent = r["spool_seconds"] + r["parse_seconds"] + r["store_calls_seconds"]
     floor = inherent + r["store_rollups_seconds"]
     allowed = r["spool_seconds"] + r["processes"] * max(0.0, 10 * r["csv_seconds"] - r["spool_seconds"])
-    share = (lambda seconds: f" ({seconds / allowed:.0%} of it)") if allowed else (lambda seconds: "")
+
+    def share(seconds: float) -> str:
+        return f" ({seconds / allowed:.0%} of it)" if allowed else ""
+
     return [
         f"writing alone     calls {r['store_calls_seconds']:.2f} s, rollups {r['store_rollups_seconds']:.2f} s"
         f"   (the run's {r['stored_calls']:,} calls written again in one process, batch by batch",
@@ -446,27 +443,30 @@ def storing_alone(site, batch: int) -> dict:
     from calltally.calls.models import Call, CallRollup
     from calltally.calls.rollups import Tally
     from calltally.miner.rows import CALL_ROW
-    from calltally.miner.store import COST_QUANTUM, Store
+    from calltally.miner.store import FETCHED, Store
+
+    store = Store(site.pk)
+
+    def as_made(values: tuple) -> tuple:
+        """A row read back, typed as the row maker makes it (the instant as the database takes it)."""
+        row = store.fetched(values)
+        row["start"] = store.adapt_instant(row["start"])
+        return tuple(row[column] for column in CALL_ROW)
 
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {db.quoted(CALL_ROW)} FROM {db.table(Call)} WHERE site_id = %s "
+        cursor.execute(f"SELECT {db.quoted(FETCHED)} FROM {db.table(Call)} WHERE site_id = %s "
                        "ORDER BY segment_id, raw_offset", [site.pk])
-        rows = cursor.fetchall()
+        rows = [as_made(values) for values in cursor.fetchall()]
         with transaction.atomic():  # in SQL: the ORM's delete would tell the rollups call by call
             for model in (Call, CallRollup):
                 cursor.execute(f"DELETE FROM {db.table(model)} WHERE site_id = %s", [site.pk])
-    store = Store(site.pk)
-    # Typed as the row maker types them (read back, the ORM's converters give naive datetimes and
-    # floats): instants as the database takes them, costs as Decimal.
-    start_at, cost_at = CALL_ROW.index("start"), CALL_ROW.index("cost")
-    rows = [(*row[:start_at], store.adapt_instant(as_utc(row[start_at])), *row[start_at + 1:cost_at],
-             Decimal(str(row[cost_at])).quantize(COST_QUANTUM), *row[cost_at + 1:]) for row in rows]
     batches = [rows[first:first + batch] for first in range(0, len(rows), batch)]
     started = time.perf_counter()
     for part in batches:
-        staged = store.stage(store.bindable(part))
+        calls = store.bindable(part)
+        staged = store.stage(calls)
         with transaction.atomic():
-            store.write(part, [], Tally(), staged)
+            store.write(calls, [], Tally(), staged)
     calls_seconds = time.perf_counter() - started
     sums = 0.0
     started = time.perf_counter()
